@@ -1,0 +1,77 @@
+#include "base/bytes.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+namespace nearfaas {
+
+std::string sha256Hex(std::span<const uint8_t> data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned i = 0; i < len; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0xf]);
+  }
+  return out;
+}
+
+std::string sha256Hex(std::string_view data) {
+  return sha256Hex(std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+}
+
+Result<Bytes> readFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("cannot open ", path.string(), ": ", std::strerror(errno));
+  in.seekg(0, std::ios::end);
+  auto size = in.tellg();
+  if (size < 0) return fail("cannot read ", path.string());
+  in.seekg(0);
+  Bytes data(static_cast<size_t>(size));
+  if (!in.read(reinterpret_cast<char*>(data.data()), size))
+    return fail("cannot read ", path.string(), ": ", std::strerror(errno));
+  return data;
+}
+
+Result<void> writeFileAtomic(const std::filesystem::path& path, std::span<const uint8_t> data) {
+  static std::atomic<uint64_t> counter{0};
+  auto tmp = path;
+  tmp += ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail("cannot create ", tmp.string(), ": ", std::strerror(errno));
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return fail("cannot write ", tmp.string(), ": ", std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return fail("cannot rename ", tmp.string(), " to ", path.string(), ": ", std::strerror(err));
+  }
+  return {};
+}
+
+Result<void> writeFileAtomic(const std::filesystem::path& path, std::string_view data) {
+  return writeFileAtomic(path,
+                         std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+}
+
+}  // namespace nearfaas

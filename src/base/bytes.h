@@ -1,0 +1,28 @@
+// Byte buffers, hashing and file helpers shared by every layer.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace nearfaas {
+
+using Bytes = std::vector<uint8_t>;
+
+// Lowercase hex SHA-256 of `data`.
+std::string sha256Hex(std::span<const uint8_t> data);
+std::string sha256Hex(std::string_view data);
+
+Result<Bytes> readFile(const std::filesystem::path& path);
+
+// Writes through a temporary file in the same directory and renames it into
+// place, so readers never observe a partly written file.
+Result<void> writeFileAtomic(const std::filesystem::path& path, std::span<const uint8_t> data);
+Result<void> writeFileAtomic(const std::filesystem::path& path, std::string_view data);
+
+}  // namespace nearfaas

@@ -1,0 +1,15 @@
+// The `nearfaas` command.
+#include <CLI/CLI.hpp>
+
+#include "cli/run_command.h"
+#include "cli/spectest_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"NearFaaS: a stateful serverless runtime for WebAssembly functions"};
+  app.require_subcommand(1);
+  int exitStatus = 0;
+  nearfaas::cli::addRunCommands(app, exitStatus);
+  nearfaas::cli::addSpectestCommand(app, exitStatus);
+  CLI11_PARSE(app, argc, argv);
+  return exitStatus;
+}
