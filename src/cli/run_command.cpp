@@ -160,8 +160,6 @@ void addRunCommands(CLI::App& app, int& exitStatus) {
   auto* run = app.add_subcommand(
       "run", "Run a .wasm file's _start (a WASI command) or one of its exports, on this machine");
   run->add_option("file", opts->file, "WebAssembly module")->required()->check(CLI::ExistingFile);
-  run->add_option("args", opts->args,
-                  "arguments: argv[1..] for _start, or the export's parameters");
   run->add_option("--invoke", opts->invoke,
                   "call this export instead of _start and print its results");
   run->add_option("--timeout", opts->timeoutMs,
@@ -171,9 +169,13 @@ void addRunCommands(CLI::App& app, int& exitStatus) {
       ->check(CLI::Range(1u, wasm::kMaxMemoryPages));
   run->add_option("--env", opts->env, "KEY=VALUE for the guest's environment");
   opts->engine.addTo(*run);
-  run->prefix_command(false);
-  run->positionals_at_end(true);
-  run->callback([opts, &exitStatus] { exitStatus = runFile(*opts); });
+  // Everything after the module file belongs to the guest, options included.
+  run->prefix_command(true);
+  run->footer("ARG...: arguments after FILE are the guest's argv[1..] (for _start) or the export's parameters (with --invoke).");
+  run->callback([run, opts, &exitStatus] {
+    opts->args = run->remaining();
+    exitStatus = runFile(*opts);
+  });
 
   auto inspectFile = std::make_shared<std::string>();
   auto* inspect = app.add_subcommand("inspect", "Validate a .wasm file and describe it");

@@ -72,15 +72,22 @@ Result<ModuleHandle> Engine::loadDecoded(const std::string& hash, std::span<cons
   fs::path path = cache_.pathFor(hash);
   std::error_code ec;
   if (fs::exists(path, ec)) {
-    stats_.diskHits++;
-  } else {
-    uint64_t start = monotonicNowNs();
-    auto compiled = cache_.getOrCompile(hash, **decoded);
-    if (!compiled) return std::unexpected(compiled.error());
-    stats_.compiled++;
-    stats_.compileNs += monotonicNowNs() - start;
-    stats_.compiledBytes += wasm.size();
+    auto module = openObject(hash, info, path);
+    if (module) {
+      stats_.diskHits++;
+      std::lock_guard lock(mutex_);
+      loaded_[hash] = *module;
+      return module;
+    }
+    // A damaged cache entry (truncated by a crash, wrong ABI): rebuild it.
+    fs::remove(path, ec);
   }
+  uint64_t start = monotonicNowNs();
+  auto compiled = cache_.getOrCompile(hash, **decoded);
+  if (!compiled) return std::unexpected(compiled.error());
+  stats_.compiled++;
+  stats_.compileNs += monotonicNowNs() - start;
+  stats_.compiledBytes += wasm.size();
   auto module = openObject(hash, std::move(info), path);
   if (!module) return module;
   std::lock_guard lock(mutex_);

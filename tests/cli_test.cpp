@@ -1,0 +1,143 @@
+// The `nearfaas` command end to end: run, inspect, spectest and their errors.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "base/process.h"
+#include "test_env.h"
+
+namespace nearfaas {
+namespace {
+
+// Runs `nearfaas <command> --cache-dir <test cache> <args...>`. Options go
+// before the module: everything after it belongs to the guest.
+ProcessResult nearfaas(const std::string& command, std::vector<std::string> args) {
+  args.insert(args.begin(), {NEARFAAS_BINARY, command, "--cache-dir", test::testCacheDir().string()});
+  auto r = runProcess(args, std::chrono::minutes(5));
+  EXPECT_TRUE(r) << r.error().message;
+  return r ? *r : ProcessResult{};
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+TEST(Cli, HelpListsCommands) {
+  auto r = runProcess({NEARFAAS_BINARY, "--help"});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->exitCode, 0);
+  for (const char* cmd : {"run", "inspect", "compile", "spectest"}) EXPECT_TRUE(contains(r->output, cmd)) << cmd;
+  auto sub = runProcess({NEARFAAS_BINARY, "run", "--help"});
+  ASSERT_TRUE(sub);
+  EXPECT_EQ(sub->exitCode, 0);
+  EXPECT_TRUE(contains(sub->output, "--timeout"));
+}
+
+TEST(Cli, RunPassesArgumentsAndExitCode) {
+  auto r = nearfaas("run", {test::guestPath("hello").string(), "3", "x y"});
+  EXPECT_EQ(r.exitCode, 3) << r.output;
+  EXPECT_TRUE(contains(r.output, "argc=3\nargv[1]=3\nargv[2]=x y\n")) << r.output;
+  EXPECT_TRUE(contains(r.output, "to stderr")) << r.output;
+}
+
+TEST(Cli, ArgumentsAfterTheModuleGoToTheGuest) {
+  auto r = nearfaas("run", {test::guestPath("hello").string(), "0", "--timeout", "-x"});
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "argv[2]=--timeout\nargv[3]=-x\n")) << r.output;
+}
+
+TEST(Cli, RunPassesEnvironment) {
+  auto r = nearfaas("run", {"--env", "GREETING=hey", test::guestPath("hello").string()});
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "GREETING=hey")) << r.output;
+}
+
+TEST(Cli, InvokeAnExportWithArguments) {
+  auto r = nearfaas("run", {"--invoke", "add", test::guestPath("traps").string(), "40", "2"});
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_EQ(r.output, "42\n");
+}
+
+TEST(Cli, TrapIsReportedWithItsKind) {
+  auto r = nearfaas("run", {"--invoke", "unreachable", test::guestPath("traps").string()});
+  EXPECT_EQ(r.exitCode, 134) << r.output;
+  EXPECT_TRUE(contains(r.output, "trap: unreachable executed")) << r.output;
+  auto oob = nearfaas("run", {"--invoke", "oob_load", test::guestPath("traps").string()});
+  EXPECT_EQ(oob.exitCode, 134);
+  EXPECT_TRUE(contains(oob.output, "trap: out of bounds")) << oob.output;
+  auto deep = nearfaas("run", {"--invoke", "recurse", test::guestPath("traps").string(), "0"});
+  EXPECT_EQ(deep.exitCode, 134);
+  EXPECT_TRUE(contains(deep.output, "trap: call stack exhausted")) << deep.output;
+}
+
+TEST(Cli, TimeoutStopsTheGuest) {
+  auto r = nearfaas("run", {"--invoke", "spin", "--timeout", "200", test::guestPath("traps").string()});
+  EXPECT_EQ(r.exitCode, 134) << r.output;
+  EXPECT_TRUE(contains(r.output, "trap: timeout")) << r.output;
+}
+
+TEST(Cli, UsageErrors) {
+  auto missingImport = nearfaas("run", {test::guestPath("host_calls").string()});
+  EXPECT_EQ(missingImport.exitCode, 1);
+  EXPECT_TRUE(contains(missingImport.output, "test.double")) << missingImport.output;
+
+  auto arity = nearfaas("run", {"--invoke", "add", test::guestPath("traps").string(), "1"});
+  EXPECT_EQ(arity.exitCode, 1);
+  EXPECT_TRUE(contains(arity.output, "(i32, i32) -> (i32)")) << arity.output;
+
+  auto badArg = nearfaas("run", {"--invoke", "add", test::guestPath("traps").string(), "1", "zz"});
+  EXPECT_EQ(badArg.exitCode, 1);
+  EXPECT_TRUE(contains(badArg.output, "not a valid i32")) << badArg.output;
+
+  auto noExport = nearfaas("run", {"--invoke", "nope", test::guestPath("traps").string()});
+  EXPECT_EQ(noExport.exitCode, 1);
+  EXPECT_TRUE(contains(noExport.output, "nope")) << noExport.output;
+
+  auto noFile = runProcess({NEARFAAS_BINARY, "run", "/no/such/file.wasm"});
+  ASSERT_TRUE(noFile);
+  EXPECT_NE(noFile->exitCode, 0);
+}
+
+TEST(Cli, MalformedModuleIsRejected) {
+  test::TempDir dir;
+  auto bad = dir.path() / "bad.wasm";
+  std::ofstream(bad) << "\0asm this is not webassembly";
+  auto r = nearfaas("run", {bad.string()});
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_TRUE(contains(r.output, "bad.wasm")) << r.output;
+  EXPECT_TRUE(contains(r.output, "offset")) << r.output;
+  auto inspect = runProcess({NEARFAAS_BINARY, "inspect", bad.string()});
+  ASSERT_TRUE(inspect);
+  EXPECT_EQ(inspect->exitCode, 1);
+  EXPECT_TRUE(contains(inspect->output, "offset")) << inspect->output;
+}
+
+TEST(Cli, InspectDescribesAModule) {
+  auto r = runProcess({NEARFAAS_BINARY, "inspect", test::guestPath("traps").string()});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->exitCode, 0);
+  EXPECT_TRUE(contains(r->output, "func add (i32, i32) -> (i32)")) << r->output;
+  EXPECT_TRUE(contains(r->output, "memories: 1")) << r->output;
+}
+
+TEST(Cli, SpectestCountsPassesAndFailures) {
+  test::TempDir dir;
+  std::filesystem::copy_file(std::filesystem::path(NEARFAAS_SPEC_DIR) / "fac.wast", dir.path() / "fac.wast");
+  std::filesystem::copy_file(std::filesystem::path(NEARFAAS_SPEC_DIR) / "forward.wast", dir.path() / "forward.wast");
+  auto ok = nearfaas("spectest", {dir.path().string()});
+  EXPECT_EQ(ok.exitCode, 0) << ok.output;
+  EXPECT_TRUE(contains(ok.output, "\nspec: 13 passed, 0 failed\n")) << ok.output;
+
+  // A wrong expectation, a wrong trap and a module that must not validate but does.
+  std::ofstream(dir.path() / "wrong.wast") << R"((module (func (export "one") (result i32) (i32.const 1)))
+(assert_return (invoke "one") (i32.const 2))
+(assert_trap (invoke "one") "unreachable")
+(assert_invalid (module (func (result i32) (i32.const 0))) "type mismatch")
+(assert_return (invoke "one") (i32.const 1))
+)";
+  auto bad = nearfaas("spectest", {dir.path().string()});
+  EXPECT_EQ(bad.exitCode, 1) << bad.output;
+  EXPECT_TRUE(contains(bad.output, "\nspec: 15 passed, 3 failed\n")) << bad.output;
+  EXPECT_TRUE(contains(bad.output, "got i32:1, expected i32:2")) << bad.output;
+}
+
+}  // namespace
+}  // namespace nearfaas
