@@ -12,19 +12,23 @@ namespace {
 // Runs `nearfaas <command> --cache-dir <test cache> <args...>`. Options go
 // before the module: everything after it belongs to the guest.
 ProcessResult nearfaas(const std::string& command, std::vector<std::string> args) {
-  args.insert(args.begin(), {NEARFAAS_BINARY, command, "--cache-dir", test::testCacheDir().string()});
+  args.insert(args.begin(),
+              {NEARFAAS_BINARY, command, "--cache-dir", test::testCacheDir().string()});
   auto r = runProcess(args, std::chrono::minutes(5));
   EXPECT_TRUE(r) << r.error().message;
   return r ? *r : ProcessResult{};
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 TEST(Cli, HelpListsCommands) {
   auto r = runProcess({NEARFAAS_BINARY, "--help"});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->exitCode, 0);
-  for (const char* cmd : {"run", "inspect", "compile", "spectest"}) EXPECT_TRUE(contains(r->output, cmd)) << cmd;
+  for (const char* cmd : {"run", "inspect", "compile", "spectest"})
+    EXPECT_TRUE(contains(r->output, cmd)) << cmd;
   auto sub = runProcess({NEARFAAS_BINARY, "run", "--help"});
   ASSERT_TRUE(sub);
   EXPECT_EQ(sub->exitCode, 0);
@@ -69,7 +73,8 @@ TEST(Cli, TrapIsReportedWithItsKind) {
 }
 
 TEST(Cli, TimeoutStopsTheGuest) {
-  auto r = nearfaas("run", {"--invoke", "spin", "--timeout", "200", test::guestPath("traps").string()});
+  auto r =
+      nearfaas("run", {"--invoke", "spin", "--timeout", "200", test::guestPath("traps").string()});
   EXPECT_EQ(r.exitCode, 134) << r.output;
   EXPECT_TRUE(contains(r.output, "trap: timeout")) << r.output;
 }
@@ -120,14 +125,17 @@ TEST(Cli, InspectDescribesAModule) {
 
 TEST(Cli, SpectestCountsPassesAndFailures) {
   test::TempDir dir;
-  std::filesystem::copy_file(std::filesystem::path(NEARFAAS_SPEC_DIR) / "fac.wast", dir.path() / "fac.wast");
-  std::filesystem::copy_file(std::filesystem::path(NEARFAAS_SPEC_DIR) / "forward.wast", dir.path() / "forward.wast");
+  std::filesystem::copy_file(std::filesystem::path(NEARFAAS_SPEC_DIR) / "fac.wast",
+                             dir.path() / "fac.wast");
+  std::filesystem::copy_file(std::filesystem::path(NEARFAAS_SPEC_DIR) / "forward.wast",
+                             dir.path() / "forward.wast");
   auto ok = nearfaas("spectest", {dir.path().string()});
   EXPECT_EQ(ok.exitCode, 0) << ok.output;
   EXPECT_TRUE(contains(ok.output, "\nspec: 13 passed, 0 failed\n")) << ok.output;
 
   // A wrong expectation, a wrong trap and a module that must not validate but does.
-  std::ofstream(dir.path() / "wrong.wast") << R"((module (func (export "one") (result i32) (i32.const 1)))
+  std::ofstream(dir.path() / "wrong.wast")
+      << R"((module (func (export "one") (result i32) (i32.const 1)))
 (assert_return (invoke "one") (i32.const 2))
 (assert_trap (invoke "one") "unreachable")
 (assert_invalid (module (func (result i32) (i32.const 0))) "type mismatch")

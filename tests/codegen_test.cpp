@@ -34,9 +34,9 @@ TEST(Codegen, GeneratesOneTranslationUnitWithTheAbiSymbol) {
 
 TEST(Codegen, RefusesConflictingDuplicateImportsWithTheirName) {
   // (import "env" "x" (func)) (import "env" "x" (global i32))
-  Bytes b = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
-             0x02, 0x12, 0x02, 0x03, 'e',  'n',  'v',  0x01, 'x',  0x00, 0x00, 0x03, 'e',  'n',
-             'v',  0x01, 'x',  0x03, 0x7f, 0x00};
+  Bytes b = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60,
+             0x00, 0x00, 0x02, 0x12, 0x02, 0x03, 'e',  'n',  'v',  0x01, 'x',  0x00,
+             0x00, 0x03, 'e',  'n',  'v',  0x01, 'x',  0x03, 0x7f, 0x00};
   auto decoded = decodeModule(b);
   ASSERT_TRUE(decoded) << decoded.error().message;
   auto c = generateC(**decoded);
@@ -68,7 +68,8 @@ TEST(CodeCache, CompilesOnceAndReusesAcrossEngines) {
   EXPECT_TRUE(std::filesystem::exists((*m)->objectPath()));
   // No leftovers of the build.
   size_t files = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++files;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path()))
+    ++files;
   EXPECT_EQ(files, 1u);
 }
 
@@ -105,7 +106,8 @@ TEST(CodeCache, ReportsAMissingCompiler) {
   Engine engine(config);
   auto m = engine.load(test::guestBytes("big_memory"));
   ASSERT_FALSE(m);
-  EXPECT_NE(m.error().message.find("no-such-compiler-nearfaas"), std::string::npos) << m.error().message;
+  EXPECT_NE(m.error().message.find("no-such-compiler-nearfaas"), std::string::npos)
+      << m.error().message;
 }
 
 }  // namespace

@@ -44,7 +44,8 @@ TEST(Concurrency, ThreadsTrapIndependently) {
       }
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
   EXPECT_EQ(wrong, 0);
   EXPECT_EQ(results, kThreads * kRounds);
   EXPECT_EQ(traps, (kThreads / 2) * (kRounds + kRounds / 10));
@@ -66,7 +67,8 @@ TEST(Concurrency, TimeoutsOnSeveralThreadsAtOnce) {
       if ((*inst)->call("forty_two")) ++ok;
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
   EXPECT_EQ(timeouts, 4);
   EXPECT_EQ(ok, 4);
 }

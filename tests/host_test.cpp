@@ -13,16 +13,22 @@ namespace {
 
 using namespace std::chrono_literals;
 
-uint32_t hostDouble(Instance&, uint32_t x) { return 2 * x; }
+uint32_t hostDouble(Instance&, uint32_t x) {
+  return 2 * x;
+}
 void hostFail(Instance&, uint32_t code) {
   throw HostTrap(TrapKind::Host, "fail called with " + std::to_string(code));
 }
-void hostThrow(Instance&) { throw std::runtime_error("boom from the host"); }
+void hostThrow(Instance&) {
+  throw std::runtime_error("boom from the host");
+}
 uint32_t hostReenter(Instance& inst, uint32_t element) {
   auto r = inst.callTableEntry(0, element, FuncType{{}, {ValType::I32}}, {});
   return r ? r->at(0).i32 : UINT32_MAX;
 }
-void hostSlow(Instance&) { std::this_thread::sleep_for(1ms); }
+void hostSlow(Instance&) {
+  std::this_thread::sleep_for(1ms);
+}
 
 HostRegistry testRegistry() {
   HostRegistry r;

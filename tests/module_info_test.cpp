@@ -9,7 +9,9 @@
 namespace nearfaas::wasm {
 namespace {
 
-Bytes bytesOf(std::initializer_list<uint8_t> b) { return Bytes(b); }
+Bytes bytesOf(std::initializer_list<uint8_t> b) {
+  return Bytes(b);
+}
 
 const Bytes kHeader = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
 

@@ -15,11 +15,17 @@
 namespace nearfaas::test {
 
 // Directory of the guest modules built for the tests (tests/guest).
-inline std::filesystem::path guestDir() { return NEARFAAS_TEST_GUEST_DIR; }
-inline std::filesystem::path guestPath(const std::string& name) { return guestDir() / (name + ".wasm"); }
+inline std::filesystem::path guestDir() {
+  return NEARFAAS_TEST_GUEST_DIR;
+}
+inline std::filesystem::path guestPath(const std::string& name) {
+  return guestDir() / (name + ".wasm");
+}
 
 // The code cache shared by the tests, so each guest compiles once per build.
-inline std::filesystem::path testCacheDir() { return NEARFAAS_TEST_CACHE_DIR; }
+inline std::filesystem::path testCacheDir() {
+  return NEARFAAS_TEST_CACHE_DIR;
+}
 
 inline wasm::Engine& sharedEngine() {
   static wasm::Engine engine([] {
@@ -36,7 +42,8 @@ inline Bytes guestBytes(const std::string& name) {
   return b ? *b : Bytes{};
 }
 
-inline wasm::ModuleHandle loadGuest(const std::string& name, const wasm::HostRegistry* host = nullptr) {
+inline wasm::ModuleHandle loadGuest(const std::string& name,
+                                    const wasm::HostRegistry* host = nullptr) {
   auto m = sharedEngine().load(guestBytes(name), host);
   if (!m) ADD_FAILURE() << name << ": " << m.error().message;
   return m ? *m : nullptr;

@@ -75,7 +75,8 @@ TEST_F(TrapTest, StackExhaustion) {
   EXPECT_EQ(trapOf("recurse", {Value::makeI32(0)}), TrapKind::StackExhausted);
   expectStillWorks();
   // Repeatedly, to show the guard page and signal stack are reusable.
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(trapOf("recurse", {Value::makeI32(0)}), TrapKind::StackExhausted);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(trapOf("recurse", {Value::makeI32(0)}), TrapKind::StackExhausted);
   expectStillWorks();
 }
 

@@ -171,7 +171,9 @@ void addRunCommands(CLI::App& app, int& exitStatus) {
   opts->engine.addTo(*run);
   // Everything after the module file belongs to the guest, options included.
   run->prefix_command(true);
-  run->footer("ARG...: arguments after FILE are the guest's argv[1..] (for _start) or the export's parameters (with --invoke).");
+  run->footer(
+      "ARG...: arguments after FILE are the guest's argv[1..] (for _start) or the export's "
+      "parameters (with --invoke).");
   run->callback([run, opts, &exitStatus] {
     opts->args = run->remaining();
     exitStatus = runFile(*opts);

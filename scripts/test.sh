@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command (also what CI runs): set up, build, run the unit and
+# end-to-end tests, the full WebAssembly spec suite and the engine benchmark.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh
+echo "== unit and end-to-end tests"
+ctest --test-dir build --output-on-failure -j 2 -E '^spectest$'
+echo "== WebAssembly spec tests"
+build/nearfaas spectest tests/spec --cache-dir build/spec-code-cache
+echo "== benchmark: wasm vs native (quick)"
+build/bench/wasm_vs_native --quick
