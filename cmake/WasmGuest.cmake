@@ -9,7 +9,7 @@ find_program(NEARFAAS_WAT2WASM NAMES wat2wasm REQUIRED)
 # Flags every guest gets: Debian installs wasi-libc under /usr (sysroot /usr);
 # no exceptions (this toolchain has no exception support); no SIMD or atomics
 # (wasm2c 1.0.32 supports neither).
-set(NEARFAAS_WASM_FLAGS --target=wasm32-wasi --sysroot=/usr -O2 -mno-simd128 -mno-atomics)
+set(NEARFAAS_WASM_FLAGS --target=wasm32-wasi --sysroot=/usr -O2 -mbulk-memory -mno-simd128 -mno-atomics)
 
 # nearfaas_wasm_module(<name> SOURCES <files...> [FLAGS <flags...>] [LINK_FLAGS <flags...>])
 # Builds ${CMAKE_CURRENT_BINARY_DIR}/<name>.wasm from C or C++ sources (the

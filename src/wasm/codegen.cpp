@@ -38,6 +38,11 @@ constexpr SourcePatch kPatches[] = {
     {"(char*)module_instance + src_expr->module_offset",
      "nf_elem_module_instance(module_instance, src_expr->module_offset)", false,
      "element segment initialisation"},
+    // A load must happen (and trap when out of bounds) even if its value is
+    // unused, so wasm2c passes every loaded value to an empty asm. Its "r"
+    // constraint moves a float or double from its SSE register into a general
+    // one and back, on every load; keep floats where they are.
+    {"wasm_asm(\"\" ::\"r\"(result));", "NF_FORCE_READ(result);", true, "forced loads"},
 };
 
 constexpr std::string_view kPatchHelpers = R"(
@@ -48,6 +53,17 @@ static inline void* nf_elem_module_instance(void* instance, size_t offset) {
     return *(void**)((char*)instance + (offset - NF_IMPORTED_FUNC_OFFSET));
   return (char*)instance + offset;
 }
+#if defined(__x86_64__) || defined(__i386__)
+#define NF_FLOAT_REG "x"
+#else
+#define NF_FLOAT_REG "r"
+#endif
+static inline void nf_force_read_float(float v) { __asm__("" ::NF_FLOAT_REG(v)); }
+static inline void nf_force_read_double(double v) { __asm__("" ::NF_FLOAT_REG(v)); }
+static inline void nf_force_read_int(unsigned long long v) { __asm__("" ::"r"(v)); }
+#define NF_FORCE_READ(v) \
+  _Generic((v), float: nf_force_read_float, double: nf_force_read_double, \
+           default: nf_force_read_int)(v)
 )";
 
 // Applies kPatches. A pattern that must occur once (or, for every-occurrence

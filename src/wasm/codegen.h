@@ -11,7 +11,7 @@
 namespace nearfaas::wasm {
 
 // Version of the generator's output; part of every code cache key.
-inline constexpr int kCodegenVersion = 1;
+inline constexpr int kCodegenVersion = 2;
 
 // Name of the header file the generated source includes.
 inline constexpr const char* kGeneratedHeaderName = "module.h";
