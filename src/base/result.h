@@ -4,6 +4,7 @@
 
 #include <expected>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace nearfaas {
@@ -15,11 +16,22 @@ struct Error {
 template <typename T>
 using Result = std::expected<T, Error>;
 
+namespace detail {
+template <typename Part>
+void appendPart(std::string& msg, Part&& part) {
+  if constexpr (std::is_arithmetic_v<std::remove_cvref_t<Part>>)
+    msg.append(std::to_string(part));
+  else
+    msg.append(std::forward<Part>(part));
+}
+}  // namespace detail
+
 // Shorthand for returning a failure: `return fail("no such export '", name, "'");`
+// Parts are strings or numbers.
 template <typename... Parts>
 std::unexpected<Error> fail(Parts&&... parts) {
   std::string msg;
-  (msg.append(std::forward<Parts>(parts)), ...);
+  (detail::appendPart(msg, std::forward<Parts>(parts)), ...);
   return std::unexpected(Error{std::move(msg)});
 }
 

@@ -310,6 +310,16 @@ void emitDescriptor(std::ostream& os, const ModuleInfo& info) {
   if (importModules.empty()) os << "  (void)b;\n";
   os << "}\n";
   os << "static void nf_free(void* p) { Z_m_free((Z_m_instance_t*)p); }\n";
+  os << "static void nf_rebind(void* p, nf_binding_t* b) {\n";
+  if (importModules.empty()) {
+    os << "  (void)p;\n  (void)b;\n";
+  } else {
+    os << "  init_instance_import((Z_m_instance_t*)p";
+    for (const auto& mod : importModules)
+      os << ", (" << importStruct(mod) << "*)b";
+    os << ");\n";
+  }
+  os << "}\n";
 
   if (!info.types.empty()) {
     os << "static const nf_thunk_t nf_thunks[] = {";
@@ -337,7 +347,7 @@ void emitDescriptor(std::ostream& os, const ModuleInfo& info) {
      << (info.types.empty() ? "0" : "nf_thunks") << ", "
      << (info.funcTypeIndex.empty() ? "0" : "nf_func_types") << ", "
      << (hasDefined ? "nf_defined_funcs" : "0") << ",\n"
-     << "  Z_m_init_module, nf_instantiate, nf_free, nf_global_ptr, nf_memory, nf_table,\n};\n";
+     << "  Z_m_init_module, nf_instantiate, nf_free, nf_global_ptr, nf_memory, nf_table, nf_rebind,\n};\n";
   os << "__attribute__((visibility(\"default\"))) const nf_module_abi_t* " << kModuleAbiSymbol
      << "(void) { return &nf_abi; }\n";
 }

@@ -17,7 +17,7 @@
 
 /* Bump whenever this header or the layout of generated glue changes: it is
  * part of the code cache key and checked when a shared object is loaded. */
-#define NF_GLUE_ABI_VERSION 1
+#define NF_GLUE_ABI_VERSION 2
 
 typedef union nf_value {
   uint32_t i32;
@@ -65,6 +65,10 @@ typedef struct nf_module_abi {
   void* (*global_ptr)(void* instance, uint32_t index);
   wasm_rt_memory_t* (*memory)(void* instance, uint32_t index);
   void* (*table)(void* instance, uint32_t index);
+  /* Points the instance's imports at `bindings` again: for an instance struct
+   * copied from another (snapshot restore), whose import pointers still name
+   * the original's binding array. */
+  void (*rebind)(void* instance, nf_binding_t* bindings);
 } nf_module_abi_t;
 
 typedef const nf_module_abi_t* (*nf_module_abi_fn)(void);

@@ -28,6 +28,7 @@ namespace nearfaas::wasm {
 
 class HostRegistry;
 class Instance;
+class InstanceSnapshot;
 
 // What an import can be bound to. `owner` keeps the provider alive.
 struct ExternFunc {
@@ -117,6 +118,7 @@ class Instance : public std::enable_shared_from_this<Instance> {
 
  private:
   friend class Linker;
+  friend class InstanceSnapshot;
   Instance() = default;
 
   CallResult invoke(void (*fn)(), void* ctx, uint32_t typeIndex, std::span<const Value> args,
@@ -134,6 +136,8 @@ class Instance : public std::enable_shared_from_this<Instance> {
   wasm_rt_memory_t* defaultMemory_ = nullptr;
   void* hostContext_ = nullptr;
   uint32_t maxMemoryPages_ = kDefaultMaxMemoryPages;
+  // The snapshot this instance was restored from (which must outlive it).
+  const InstanceSnapshot* snapshot_ = nullptr;
 };
 
 using InstanceHandle = std::shared_ptr<Instance>;

@@ -461,6 +461,41 @@ bool allocateMemory(wasm_rt_memory_t* mem, uint32_t initialPages, uint32_t maxPa
   return true;
 }
 
+bool mapSnapshotMemory(wasm_rt_memory_t* mem, int fd, uint32_t pages, uint32_t maxPages,
+                       uint32_t limitPages) {
+  if (!allocateMemory(mem, 0, maxPages, limitPages)) return false;
+  if (pages > mem->max_pages) {
+    freeMemory(mem);
+    return false;
+  }
+  uint64_t bytes = uint64_t{pages} * kWasmPageSize;
+  if (bytes && mmap(mem->data, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) ==
+                   MAP_FAILED) {
+    freeMemory(mem);
+    return false;
+  }
+  mem->pages = pages;
+  mem->size = static_cast<uint32_t>(bytes);
+  return true;
+}
+
+bool resetSnapshotMemory(wasm_rt_memory_t* mem, int fd, uint32_t pages) {
+  uint64_t bytes = uint64_t{pages} * kWasmPageSize;
+  uint64_t current = uint64_t{mem->pages} * kWasmPageSize;
+  if (current > bytes && mmap(mem->data + bytes, current - bytes, PROT_NONE,
+                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
+                              0) == MAP_FAILED)
+    return false;
+  // Replacing the mapping drops every private copy at once; the pages read
+  // the image again on their next access.
+  if (bytes && mmap(mem->data, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) ==
+                   MAP_FAILED)
+    return false;
+  mem->pages = pages;
+  mem->size = static_cast<uint32_t>(bytes);
+  return true;
+}
+
 void freeMemory(wasm_rt_memory_t* mem) {
   if (!mem->data) return;
   unregisterReservation(reinterpret_cast<uintptr_t>(mem->data));

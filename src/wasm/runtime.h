@@ -61,6 +61,16 @@ bool allocateMemory(wasm_rt_memory_t* mem, uint32_t initialPages, uint32_t maxPa
                     uint32_t limitPages);
 void freeMemory(wasm_rt_memory_t* mem);
 
+// Snapshot memories: a reservation like allocateMemory's whose first `pages`
+// pages map `fd` (a memfd holding a memory image) privately, so pages are
+// shared with the image until written (copy-on-write).
+bool mapSnapshotMemory(wasm_rt_memory_t* mem, int fd, uint32_t pages, uint32_t maxPages,
+                       uint32_t limitPages);
+// Returns a memory made by mapSnapshotMemory to exactly the image: written
+// pages are dropped, pages beyond the image become inaccessible again (and
+// anything mapped there, such as shared state, is unmapped).
+bool resetSnapshotMemory(wasm_rt_memory_t* mem, int fd, uint32_t pages);
+
 // Raises a trap directly from generated code or the runtime (not from host
 // functions: use setPendingTrap).
 [[noreturn]] void raiseTrap(TrapKind kind);

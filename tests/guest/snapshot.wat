@@ -1,0 +1,26 @@
+;; For snapshot tests: a mutable global, memory written by `init`, a table
+;; whose entries include an imported host function, and memory.grow.
+(module
+  (import "test" "double" (func $double (param i32) (result i32)))
+  (memory (export "memory") 1 100)
+  (global $counter (mut i32) (i32.const 0))
+  (table 3 funcref)
+  (elem (i32.const 0) $get_counter $double $read_word)
+  (func $get_counter (result i32) (global.get $counter))
+  (func $read_word (param i32) (result i32) (i32.load (local.get 0)))
+  ;; Initialisation, run before the snapshot: counter = 7, memory[64] = 1234.
+  (func (export "init")
+    (global.set $counter (i32.const 7))
+    (i32.store (i32.const 64) (i32.const 1234)))
+  (func (export "bump") (result i32)
+    (global.set $counter (i32.add (global.get $counter) (i32.const 1)))
+    (global.get $counter))
+  (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+  (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+  (func (export "size") (result i32) (memory.size))
+  (func (export "call_entry") (param i32 i32) (result i32)
+    (call_indirect (param i32) (result i32) (local.get 1) (local.get 0)))
+  (func (export "counter_via_table") (result i32)
+    (call_indirect (result i32) (i32.const 0)))
+)
