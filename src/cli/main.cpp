@@ -1,6 +1,7 @@
 // The `nearfaas` command.
 #include <CLI/CLI.hpp>
 
+#include "cli/func_command.h"
 #include "cli/run_command.h"
 #include "cli/spectest_command.h"
 
@@ -10,6 +11,7 @@ int main(int argc, char** argv) {
   int exitStatus = 0;
   nearfaas::cli::addRunCommands(app, exitStatus);
   nearfaas::cli::addSpectestCommand(app, exitStatus);
+  nearfaas::cli::addFuncCommands(app, exitStatus);
   CLI11_PARSE(app, argc, argv);
   return exitStatus;
 }

@@ -87,6 +87,30 @@ std::string formatErrors(const char* what, const wabt::Errors& errors) {
   return msg;
 }
 
+void collectDirectCalls(const wabt::ExprList& exprs, std::vector<uint32_t>& out) {
+  for (const wabt::Expr& e : exprs) {
+    switch (e.type()) {
+      case wabt::ExprType::Call:
+        out.push_back(wabt::cast<wabt::CallExpr>(&e)->var.index());
+        break;
+      case wabt::ExprType::Block:
+        collectDirectCalls(wabt::cast<wabt::BlockExpr>(&e)->block.exprs, out);
+        break;
+      case wabt::ExprType::Loop:
+        collectDirectCalls(wabt::cast<wabt::LoopExpr>(&e)->block.exprs, out);
+        break;
+      case wabt::ExprType::If: {
+        const auto* i = wabt::cast<wabt::IfExpr>(&e);
+        collectDirectCalls(i->true_.exprs, out);
+        collectDirectCalls(i->false_, out);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
 Result<ModuleInfo> buildInfo(const wabt::Module& m, size_t size) {
   ModuleInfo info;
   info.codeBytes = size;
@@ -163,6 +187,8 @@ Result<ModuleInfo> buildInfo(const wabt::Module& m, size_t size) {
       default:
         return fail("unsupported export kind for ", d.name);
     }
+    if (d.kind == ExternKind::Func && d.index < m.funcs.size())
+      collectDirectCalls(m.funcs[d.index]->exprs, d.directCalls);
     info.exports.push_back(std::move(d));
   }
   if (!m.starts.empty()) info.start = m.starts.front()->index();

@@ -31,6 +31,10 @@ struct ExportDesc {
   std::string name;
   ExternKind kind = ExternKind::Func;
   uint32_t index = 0;  // into the index space of `kind`, imports first
+  // Func exports: the functions its body calls directly (call, not
+  // call_indirect), in order of appearance. Lets the embedder see, e.g.,
+  // whether `_start` runs `__wasm_call_ctors` itself.
+  std::vector<uint32_t> directCalls;
 };
 
 enum class SegmentMode : uint8_t { Active, Passive, Declared };

@@ -1,0 +1,57 @@
+# Building NearFaaS functions (Faasm-compatible wasm32-wasi modules) inside
+# this project with the guest SDK in sdk/. The flags live in
+# sdk/cmake/WasiFlags.cmake; sdk/CMakeLists.txt builds libfaasm.a.
+
+include(${CMAKE_SOURCE_DIR}/sdk/cmake/WasiFlags.cmake)
+
+find_program(NEARFAAS_WASM_CC NAMES clang-19 REQUIRED)
+find_program(NEARFAAS_WASM_CXX NAMES clang++-19 REQUIRED)
+find_program(NEARFAAS_WASM_AR NAMES llvm-ar-19 llvm-ar REQUIRED)
+
+set(NEARFAAS_SDK_INCLUDE_DIR ${CMAKE_SOURCE_DIR}/sdk/include)
+set(NEARFAAS_SDK_LIBFAASM ${CMAKE_BINARY_DIR}/sdk/lib/libfaasm.a)
+set(NEARFAAS_FUNC_DIR ${CMAKE_BINARY_DIR}/func)
+# Warnings for the code of this project only (not part of the SDK flags).
+set(NEARFAAS_GUEST_WARNINGS -Wall -Wextra)
+file(GLOB_RECURSE NEARFAAS_SDK_HEADERS CONFIGURE_DEPENDS ${NEARFAAS_SDK_INCLUDE_DIR}/*.h)
+
+# nearfaas_function(<user> <name> SOURCES <files...> [FLAGS <flags...>]
+#                   [LINK_FLAGS <flags...>] [DEPENDS <files...>])
+# Builds ${CMAKE_BINARY_DIR}/func/<user>/<name>.wasm from C or C++ sources
+# (clang++ if any source is not .c) against the SDK and libfaasm, and adds
+# target func_<user>_<name> (also appended to the global property
+# NEARFAAS_FUNCTION_TARGETS). The path is in <user>_<name>_WASM in the
+# caller's scope.
+function(nearfaas_function user name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;FLAGS;LINK_FLAGS;DEPENDS" ${ARGN})
+  if(NOT ARG_SOURCES)
+    message(FATAL_ERROR "nearfaas_function(${user} ${name}): no SOURCES")
+  endif()
+  set(out ${NEARFAAS_FUNC_DIR}/${user}/${name}.wasm)
+  set(srcs)
+  set(is_cxx FALSE)
+  foreach(s ${ARG_SOURCES})
+    get_filename_component(abs ${s} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+    list(APPEND srcs ${abs})
+    if(NOT abs MATCHES "\\.c$")
+      set(is_cxx TRUE)
+    endif()
+  endforeach()
+  if(is_cxx)
+    set(driver ${NEARFAAS_WASM_CXX} ${NEARFAAS_SDK_COMPILE_FLAGS} ${NEARFAAS_SDK_CXX_FLAGS})
+  else()
+    set(driver ${NEARFAAS_WASM_CC} ${NEARFAAS_SDK_COMPILE_FLAGS})
+  endif()
+  add_custom_command(
+    OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${NEARFAAS_FUNC_DIR}/${user}
+    COMMAND ${driver} -I${NEARFAAS_SDK_INCLUDE_DIR} ${NEARFAAS_GUEST_WARNINGS} ${ARG_FLAGS}
+            ${srcs} ${NEARFAAS_SDK_LINK_FLAGS} ${ARG_LINK_FLAGS}
+            ${NEARFAAS_SDK_LIBFAASM} ${NEARFAAS_SDK_LINK_LIBS} -o ${out}
+    DEPENDS ${srcs} ${ARG_DEPENDS} ${NEARFAAS_SDK_HEADERS} ${NEARFAAS_SDK_LIBFAASM} faasm_sdk
+    COMMENT "Building function ${user}/${name}.wasm"
+    VERBATIM)
+  add_custom_target(func_${user}_${name} DEPENDS ${out})
+  set_property(GLOBAL APPEND PROPERTY NEARFAAS_FUNCTION_TARGETS func_${user}_${name})
+  set(${user}_${name}_WASM ${out} PARENT_SCOPE)
+endfunction()

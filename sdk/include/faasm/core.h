@@ -1,0 +1,142 @@
+/*
+ * The Faasm function C API, implemented by libfaasm over the host imports in
+ * faasm/host_interface.h. Usable from C and C++.
+ *
+ * A function is a wasm32-wasi command module with an ordinary
+ * `int main(int argc, char* argv[])`. The runtime initialises a module once
+ * (static constructors, then _faasm_zygote) and snapshots it; every call then
+ * starts from a copy of that snapshot, so globals and heap do not persist
+ * between calls. A non-zero return from main fails the call.
+ *
+ * State keys are scoped by the calling user. Lengths are in bytes.
+ */
+#ifndef FAASM_CORE_H
+#define FAASM_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+#define BYTES(arr) reinterpret_cast<uint8_t*>(arr)
+#define BYTES_CONST(arr) reinterpret_cast<const uint8_t*>(arr)
+#else
+#define BYTES(arr) ((uint8_t*)(arr))
+#define BYTES_CONST(arr) ((const uint8_t*)(arr))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A function of this module usable as a chaining target: its table index. */
+typedef int (*FaasmFuncPtr)();
+
+/* ---- Input and output ---- */
+
+/* Size of this call's input in bytes (0 if none). */
+long faasmGetInputSize(void);
+
+/* Copies min(inputSize, bufferLen) input bytes into buffer. */
+void faasmGetInput(uint8_t* buffer, long bufferLen);
+
+/* Replaces this call's output (the last write wins). */
+void faasmSetOutput(const uint8_t* newOutput, long outputLen);
+
+/* ---- Chaining ---- */
+
+/* Starts function `name` of the same user with the given input; returns the
+ * call id. */
+unsigned int faasmChainNamed(const char* name, const uint8_t* inputData, long inputDataSize);
+
+/* Starts this same module at funcPtr (instead of main) with the given input;
+ * returns the call id. */
+unsigned int faasmChain(FaasmFuncPtr funcPtr, const uint8_t* inputData, long inputDataSize);
+
+/* Chains funcPtr nFuncs times, each with the string inputData (strlen bytes),
+ * and waits for all of them. Returns 0 if every call returned 0, else 1. */
+unsigned int faasmChainBatch(FaasmFuncPtr funcPtr, const char* inputData, int nFuncs);
+
+/* Waits for the call; returns its return value (1 if it failed). */
+unsigned int faasmAwaitCall(unsigned int messageId);
+
+/* Waits for the call and copies min(bufferLen, outputSize) bytes of its
+ * output into buffer; returns its return value. */
+unsigned int faasmAwaitCallOutput(unsigned int messageId, uint8_t* buffer, long bufferLen);
+
+/* ---- State ---- */
+
+/* Global size of the value at key (0 if there is none). */
+size_t faasmReadStateSize(const char* key);
+
+/* Copies the whole value (bufferLen bytes) into buffer; returns its size. */
+long faasmReadState(const char* key, uint8_t* buffer, long bufferLen);
+
+/* Maps the value into linear memory and returns a pointer to it. */
+uint8_t* faasmReadStatePtr(const char* key, long totalLen);
+
+/* Copies bytes [offset, offset + bufferLen) of the value into buffer. */
+void faasmReadStateOffset(const char* key, long totalLen, long offset, uint8_t* buffer,
+                          long bufferLen);
+
+/* Maps the value and returns a pointer to byte `offset` of it. */
+uint8_t* faasmReadStateOffsetPtr(const char* key, long totalLen, long offset, long len);
+
+/* Sets the local copy of the value (size dataLen); see faasmPushState. */
+void faasmWriteState(const char* key, const uint8_t* data, long dataLen);
+
+/* Sets bytes [offset, offset + dataLen) of the local copy. */
+void faasmWriteStateOffset(const char* key, long totalLen, long offset, const uint8_t* data,
+                           long dataLen);
+
+/* Loads a file of the runtime into the value; returns its length. */
+unsigned long faasmWriteStateFromFile(const char* key, const char* filePath);
+
+/* Append-only lists of elements. */
+void faasmAppendState(const char* key, const uint8_t* data, long dataLen);
+void faasmReadAppendedState(const char* key, uint8_t* buffer, long bufferLen, long nElems);
+void faasmClearAppendedState(const char* key);
+
+/* Dirty tracking for partial pushes. */
+void faasmFlagStateDirty(const char* key, long totalLen);
+void faasmFlagStateOffsetDirty(const char* key, long totalLen, long offset, long len);
+
+/* Local copy -> global copy, and back. */
+void faasmPushState(const char* key);
+void faasmPushStatePartial(const char* key);
+void faasmPushStatePartialMask(const char* key, const char* maskKey);
+void faasmPullState(const char* key, long stateLen);
+
+/* Host-local reader/writer locks on a key. */
+void faasmLockStateRead(const char* key);
+void faasmUnlockStateRead(const char* key);
+void faasmLockStateWrite(const char* key);
+void faasmUnlockStateWrite(const char* key);
+
+/* ---- Miscellaneous ---- */
+
+/* 1 if the runtime's configuration flag is on, else 0. */
+unsigned int getConfFlag(const char* key);
+
+/* Asks the runtime to print a backtrace. */
+void faasmBacktrace(const int depth);
+
+/* Python support: NUL-terminated strings in static buffers. */
+char* faasmGetPythonUser(void);
+char* faasmGetPythonFunc(void);
+char* faasmGetPythonEntry(void);
+
+/* Zygote: runs once after static constructors, before the snapshot every
+ * call starts from. libfaasm provides a weak default returning 0; define
+ * your own with `FAASM_ZYGOTE() { ...; return 0; }`. Non-zero fails the
+ * module's initialisation. */
+int _faasm_zygote(void);
+
+#ifdef __cplusplus
+}
+#define FAASM_ZYGOTE() extern "C" int _faasm_zygote(void)
+#else
+#define FAASM_ZYGOTE() int _faasm_zygote(void)
+#endif
+
+#endif /* FAASM_CORE_H */

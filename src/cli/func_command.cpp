@@ -1,0 +1,210 @@
+#include "cli/func_command.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "base/bytes.h"
+#include "base/process.h"
+#include "sched/node.h"
+#include "sdk_config.h"
+
+namespace nearfaas::cli {
+
+namespace {
+
+// How long `func build` lets the compiler run.
+constexpr auto kBuildTimeout = std::chrono::minutes(5);
+
+struct NodeOptions {
+  std::string dataDir;
+  unsigned slots = 0;
+  unsigned timeoutMs = 60'000;
+  uint32_t maxMemoryPages = wasm::kDefaultMaxMemoryPages;
+
+  void addTo(CLI::App& app, bool running) {
+    app.add_option("--data-dir", dataDir,
+                   "data directory of the local node (default: $NEARFAAS_DATA_DIR or "
+                   "~/.local/share/nearfaas)");
+    if (!running) return;
+    app.add_option("--slots", slots, "executor threads (default: number of cores)");
+    app.add_option("--timeout", timeoutMs, "call deadline in milliseconds")->capture_default_str();
+    app.add_option("--max-memory-pages", maxMemoryPages,
+                   "memory limit per Faaslet in 64 KiB pages")
+        ->capture_default_str();
+  }
+  Result<std::unique_ptr<sched::Node>> open() const {
+    sched::NodeConfig c;
+    if (!dataDir.empty()) c.dataDir = dataDir;
+    c.scheduler.slots = slots;
+    c.scheduler.callTimeout = std::chrono::milliseconds(timeoutMs);
+    c.faaslet.maxMemoryPages = maxMemoryPages;
+    return sched::Node::open(c);
+  }
+};
+
+int error(const std::string& message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return 1;
+}
+
+bool isCxx(const std::string& path) {
+  for (const char* ext : {".cpp", ".cc", ".cxx", ".C"})
+    if (path.size() > std::strlen(ext) && path.ends_with(ext)) return true;
+  return false;
+}
+
+int buildFunction(const std::vector<std::string>& sources, const std::string& out,
+                  const std::vector<std::string>& extra) {
+  bool cxx = std::any_of(sources.begin(), sources.end(), isCxx);
+  std::vector<std::string> argv = {cxx ? NEARFAAS_SDK_CXX : NEARFAAS_SDK_CC};
+  for (const char* f : {NEARFAAS_SDK_COMPILE_FLAGS}) argv.push_back(f);
+  if (cxx)
+    for (const char* f : {NEARFAAS_SDK_CXX_FLAGS}) argv.push_back(f);
+  argv.push_back("-I" NEARFAAS_SDK_INCLUDE_DIR);
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.insert(argv.end(), sources.begin(), sources.end());
+  for (const char* f : {NEARFAAS_SDK_LINK_FLAGS}) argv.push_back(f);
+  argv.push_back(NEARFAAS_SDK_LIBFAASM);
+  for (const char* f : {NEARFAAS_SDK_LINK_LIBS}) argv.push_back(f);
+  argv.push_back("-o");
+  argv.push_back(out);
+  auto r = runProcess(argv, kBuildTimeout);
+  if (!r) return error(r.error().message);
+  std::fputs(r->output.c_str(), stderr);
+  if (r->exitCode != 0) return error("compilation failed");
+  return 0;
+}
+
+int addFunction(const NodeOptions& o, const std::string& user, const std::string& name,
+                const std::string& file) {
+  auto wasm = readFile(file);
+  if (!wasm) return error(wasm.error().message);
+  auto node = o.open();
+  if (!node) return error(node.error().message);
+  std::fprintf(stderr, "adding %s/%s (%.1f KB of wasm): validating and generating code...\n",
+               user.c_str(), name.c_str(), wasm->size() / 1024.0);
+  auto t0 = std::chrono::steady_clock::now();
+  if (auto r = (*node)->functions().add(user, name, *wasm); !r) return error(r.error().message);
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "added %s/%s in %.2f s\n", user.c_str(), name.c_str(), s);
+  return 0;
+}
+
+int runFunction(const NodeOptions& o, const std::string& user, const std::string& name,
+                const std::string& input, bool forbidNdp, const std::vector<std::string>& cmdline) {
+  auto node = o.open();
+  if (!node) return error(node.error().message);
+  host::CallRequest req;
+  req.user = user;
+  req.function = name;
+  req.input.assign(input.begin(), input.end());
+  req.forbidNdp = forbidNdp;
+  req.cmdline = cmdline;
+  host::CallOutcome out = (*node)->scheduler().call(std::move(req));
+  std::fwrite(out.stderrText.data(), 1, out.stderrText.size(), stderr);
+  std::fwrite(out.stdoutText.data(), 1, out.stdoutText.size(), stderr);
+  std::fwrite(out.output.data(), 1, out.output.size(), stdout);
+  std::fflush(stdout);
+  if (out.returnValue != 0) {
+    std::fputc('\n', stdout);
+    return error(out.error.empty() ? "function returned " + std::to_string(out.returnValue)
+                                   : out.error);
+  }
+  return 0;
+}
+
+int putObject(const NodeOptions& o, const std::string& user, const std::string& key,
+              const std::string& file) {
+  auto data = readFile(file);
+  if (!data) return error(data.error().message);
+  auto node = o.open();
+  if (!node) return error(node.error().message);
+  if (auto r = (*node)->objects().put(user, key, *data); !r) return error(r.error().message);
+  return 0;
+}
+
+int getObject(const NodeOptions& o, const std::string& user, const std::string& key) {
+  auto node = o.open();
+  if (!node) return error(node.error().message);
+  auto data = (*node)->objects().get(user, key);
+  if (!data) return error(data.error().message);
+  std::fwrite(data->data(), 1, data->size(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+void addFuncCommands(CLI::App& app, int& exitStatus) {
+  auto* func = app.add_subcommand("func", "Build, add and run functions");
+  func->require_subcommand(1);
+
+  struct BuildArgs {
+    std::vector<std::string> sources, extra;
+    std::string out;
+  };
+  auto b = std::make_shared<BuildArgs>();
+  auto* build = func->add_subcommand(
+      "build", "Compile C/C++ sources into a function (.wasm) with the NearFaaS SDK");
+  build->add_option("source", b->sources, "C or C++ source files")->required()->check(
+      CLI::ExistingFile);
+  build->add_option("-o,--output", b->out, "output .wasm file")->required();
+  build->add_option("--flag", b->extra, "extra compiler flag (repeatable), e.g. --flag=-DX=1");
+  build->callback([b, &exitStatus] { exitStatus = buildFunction(b->sources, b->out, b->extra); });
+
+  struct AddArgs {
+    NodeOptions node;
+    std::string user, name, file;
+  };
+  auto a = std::make_shared<AddArgs>();
+  auto* add = func->add_subcommand(
+      "add", "Put a function into the local store (validation and code generation included)");
+  add->add_option("user", a->user, "user")->required();
+  add->add_option("name", a->name, "function name")->required();
+  add->add_option("file", a->file, "the function's .wasm")->required()->check(CLI::ExistingFile);
+  a->node.addTo(*add, false);
+  add->callback([a, &exitStatus] { exitStatus = addFunction(a->node, a->user, a->name, a->file); });
+
+  struct RunArgs {
+    NodeOptions node;
+    std::string user, name, input;
+    bool forbidNdp = false;
+    std::vector<std::string> cmdline;
+  };
+  auto r = std::make_shared<RunArgs>();
+  auto* run = func->add_subcommand(
+      "run", "Run a function from the local store in this process and print its output");
+  run->add_option("user", r->user, "user")->required();
+  run->add_option("name", r->name, "function name")->required();
+  run->add_option("--input", r->input, "input data");
+  run->add_flag("--forbid-ndp", r->forbidNdp, "never offload NDP calls");
+  run->add_option("--cmdline", r->cmdline, "extra argv for the function")->expected(0, -1);
+  r->node.addTo(*run, true);
+  run->callback([r, &exitStatus] {
+    exitStatus = runFunction(r->node, r->user, r->name, r->input, r->forbidNdp, r->cmdline);
+  });
+
+  auto* obj = app.add_subcommand("obj", "Objects of users in the local store");
+  obj->require_subcommand(1);
+  struct ObjArgs {
+    NodeOptions node;
+    std::string user, key, file;
+  };
+  auto p = std::make_shared<ObjArgs>();
+  auto* put = obj->add_subcommand("put", "Store FILE as object KEY of USER");
+  put->add_option("user", p->user, "user (bucket)")->required();
+  put->add_option("key", p->key, "object key")->required();
+  put->add_option("file", p->file, "file with the contents")->required()->check(CLI::ExistingFile);
+  p->node.addTo(*put, false);
+  put->callback([p, &exitStatus] { exitStatus = putObject(p->node, p->user, p->key, p->file); });
+  auto g = std::make_shared<ObjArgs>();
+  auto* get = obj->add_subcommand("get", "Print object KEY of USER");
+  get->add_option("user", g->user, "user (bucket)")->required();
+  get->add_option("key", g->key, "object key")->required();
+  g->node.addTo(*get, false);
+  get->callback([g, &exitStatus] { exitStatus = getObject(g->node, g->user, g->key); });
+}
+
+}  // namespace nearfaas::cli

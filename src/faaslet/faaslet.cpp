@@ -1,0 +1,254 @@
+#include "faaslet/faaslet.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <mutex>
+
+#include "host/guest_memory.h"
+
+namespace nearfaas::faaslet {
+
+using host::CallOutcome;
+using host::CallRequest;
+using wasm::TrapKind;
+using wasm::Value;
+using wasm::ValType;
+
+namespace {
+
+constexpr const char* kCtors = "__wasm_call_ctors";
+constexpr const char* kZygote = "_faasm_zygote";
+constexpr const char* kStart = "_start";
+constexpr const char* kArgv0 = "function.wasm";  // as Faasm names the program
+
+// Whether the embedder must run the constructors before the snapshot: the
+// module exports them and its `_start` (if any) does not call them itself.
+// Faasm's and this project's crt leave them to the runtime; wasi-libc's
+// standard crt runs them in `_start`, which then must run on every call.
+bool runtimeRunsCtors(const wasm::ModuleInfo& info) {
+  const wasm::ExportDesc* ctors = info.findExport(kCtors);
+  if (!ctors || ctors->kind != wasm::ExternKind::Func) return false;
+  const wasm::ExportDesc* start = info.findExport(kStart);
+  if (!start) return true;
+  const auto& calls = start->directCalls;
+  return std::find(calls.begin(), calls.end(), ctors->index) == calls.end();
+}
+
+std::string failureText(const wasm::Trap& trap) {
+  return trap.describe();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<ProtoFaaslet>> ProtoFaaslet::create(wasm::ModuleHandle module,
+                                                           const wasm::HostRegistry& host,
+                                                           const FaasletSettings& settings) {
+  const wasm::ModuleInfo& info = module->info();
+  if (info.memories.empty()) return fail("function has no linear memory");
+  wasm::Linker linker;
+  linker.addHost(host);
+  // Initialisation runs with a context that has no call: Faasm host functions
+  // trap there, WASI works (constructors may print).
+  host::CallContext initContext;
+  host::passThroughStdio(initContext);
+  initContext.args = {kArgv0};
+  wasm::InstanceOptions io;
+  io.maxMemoryPages = settings.maxMemoryPages;
+  io.startTimeout = settings.initTimeout;
+  io.hostContext = &initContext;
+  auto inst = linker.instantiate(module, io);
+  if (!inst) return fail("cannot instantiate the function: ", inst.error().message);
+  wasm::CallOptions co;
+  co.timeout = settings.initTimeout;
+  if (runtimeRunsCtors(info)) {
+    if (auto r = (*inst)->call(kCtors, {}, co); !r)
+      return fail("constructors failed: ", failureText(r.error()));
+  }
+  if (const auto* z = info.findExport(kZygote); z && z->kind == wasm::ExternKind::Func) {
+    auto r = (*inst)->call(kZygote, {}, co);
+    if (!r) return fail("zygote failed: ", failureText(r.error()));
+    if (!r->empty() && r->at(0).type == ValType::I32 && r->at(0).i32 != 0)
+      return fail("zygote returned ", static_cast<int32_t>(r->at(0).i32));
+  }
+  (*inst)->setHostContext(nullptr);
+  auto snap = wasm::InstanceSnapshot::capture(**inst);
+  if (!snap) return std::unexpected(snap.error());
+  std::shared_ptr<ProtoFaaslet> proto(new ProtoFaaslet());
+  proto->snapshot_ = std::move(*snap);
+  proto->settings_ = settings;
+  return proto;
+}
+
+Result<std::unique_ptr<Faaslet>> ProtoFaaslet::newFaaslet() const {
+  std::unique_ptr<Faaslet> f(new Faaslet());
+  f->proto_ = shared_from_this();
+  auto inst = snapshot_->restore(&f->context_, settings_.maxMemoryPages);
+  if (!inst) return std::unexpected(inst.error());
+  f->instance_ = std::move(*inst);
+  return f;
+}
+
+Faaslet::~Faaslet() {
+  context_.clearCall();
+}
+
+Result<void> Faaslet::reset() {
+  context_.clearCall();
+  return proto_->snapshot().reset(*instance_);
+}
+
+CallOutcome Faaslet::execute(const CallRequest& request, std::chrono::milliseconds timeout) {
+  CallOutcome out;
+  wasm::CallOptions co;
+  co.timeout = timeout;
+  wasm::CallResult r;
+  if (request.funcPtr == 0) {
+    r = instance_->call(kStart, {}, co);
+    if (r) out.returnValue = 0;
+  } else {
+    // A function pointer: with extra arguments, one i32 per argument;
+    // otherwise no argument, or one taken from the input as a number.
+    std::vector<Value> args;
+    if (!request.extraArgs.empty()) {
+      for (int32_t a : request.extraArgs) args.push_back(Value::makeI32(static_cast<uint32_t>(a)));
+    }
+    auto attempt = [&](std::vector<Value> a) {
+      wasm::FuncType t;
+      t.params.assign(a.size(), ValType::I32);
+      t.results = {ValType::I32};
+      return instance_->callTableEntry(0, static_cast<uint32_t>(request.funcPtr), t, a, co);
+    };
+    if (!request.extraArgs.empty()) {
+      r = attempt(args);
+    } else {
+      r = attempt({});
+      if (!r && r.error().kind == TrapKind::IndirectCallTypeMismatch) {
+        int32_t n = 0;
+        const auto* b = reinterpret_cast<const char*>(request.input.data());
+        std::from_chars(b, b + request.input.size(), n);
+        r = attempt({Value::makeI32(static_cast<uint32_t>(n))});
+      }
+    }
+    if (r) out.returnValue = static_cast<int32_t>(r->at(0).i32);
+  }
+  if (!r) {
+    if (r.error().kind == TrapKind::Exit) {
+      out.returnValue = r.error().exitCode;
+    } else {
+      out.returnValue = 1;
+      out.error = failureText(r.error());
+    }
+  }
+  return out;
+}
+
+Result<CallOutcome> Faaslet::run(uint32_t callId, const CallRequest& request,
+                                 host::CallServices* services, std::chrono::milliseconds timeout) {
+  context_.clearCall();
+  context_.callId = callId;
+  context_.request = &request;
+  context_.services = services;
+  context_.args = {kArgv0};
+  for (const auto& a : request.cmdline) context_.args.push_back(a);
+  if (proto_->settings().captureStdio) {
+    context_.output = [this](int fd, std::string_view bytes) {
+      (fd == 2 ? context_.capturedStderr : context_.capturedStdout).append(bytes);
+    };
+    context_.input = [](uint8_t*, size_t) -> size_t { return 0; };
+  } else {
+    host::passThroughStdio(context_);
+  }
+  CallOutcome out = execute(request, timeout);
+  out.output = std::move(context_.outputData);
+  out.stdoutText = std::move(context_.capturedStdout);
+  out.stderrText = std::move(context_.capturedStderr);
+  if (auto r = reset(); !r) return std::unexpected(r.error());
+  return out;
+}
+
+// ---- Memory deltas ----------------------------------------------------------
+
+namespace {
+
+// /proc/self/pagemap: one 64-bit entry per virtual page.
+constexpr uint64_t kPagemapPresent = 1ull << 63;
+constexpr uint64_t kPagemapSwapped = 1ull << 62;
+constexpr uint64_t kPagemapFileOrShared = 1ull << 61;
+
+int pagemapFd() {
+  static int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  return fd;
+}
+
+}  // namespace
+
+Result<MemoryDelta> Faaslet::takeDelta() {
+  constexpr uint32_t P = MemoryDelta::kPageBytes;
+  wasm_rt_memory_t* mem = instance_->memory(0);
+  MemoryDelta d;
+  d.memoryBytes = mem->size;
+  uint32_t npages = mem->size / P;
+  if (npages) {
+    int fd = pagemapFd();
+    if (fd < 0) return fail("memory delta: cannot open /proc/self/pagemap");
+    std::vector<uint64_t> entries(npages);
+    uint64_t first = reinterpret_cast<uintptr_t>(mem->data) / P;
+    ssize_t want = static_cast<ssize_t>(npages * sizeof(uint64_t));
+    if (pread(fd, entries.data(), want, static_cast<off_t>(first * sizeof(uint64_t))) != want)
+      return fail("memory delta: reading pagemap failed: ", std::strerror(errno));
+    // Regions that are not the function's own memory contents.
+    std::vector<std::pair<uint32_t, uint32_t>> excluded = context_.ndpRegions;
+    for (size_t i = 0; i < npages; ++i) {
+      uint64_t e = entries[i];
+      // Written pages of the private snapshot mapping are anonymous copies;
+      // untouched or only read ones are still the memfd's (file) pages.
+      bool dirty = (e & kPagemapSwapped) || ((e & kPagemapPresent) && !(e & kPagemapFileOrShared));
+      if (!dirty) continue;
+      uint64_t at = uint64_t{i} * P;
+      bool skip = std::any_of(excluded.begin(), excluded.end(), [&](const auto& r) {
+        return at >= r.first && at + P <= uint64_t{r.first} + r.second;
+      });
+      if (skip) continue;
+      d.pages.push_back(static_cast<uint32_t>(i));
+      d.data.insert(d.data.end(), mem->data + at, mem->data + at + P);
+    }
+  }
+  const auto& globals = instance_->info().globals;
+  for (uint32_t g = 0; g < globals.size(); ++g)
+    if (globals[g].isMutable) d.globals.push_back(*instance_->global(g));
+  return d;
+}
+
+Result<void> Faaslet::applyDelta(const MemoryDelta& delta) {
+  constexpr uint32_t P = MemoryDelta::kPageBytes;
+  if (delta.data.size() != delta.pages.size() * size_t{P})
+    return fail("memory delta: ", delta.pages.size(), " pages but ", delta.data.size(), " bytes");
+  wasm_rt_memory_t* mem = instance_->memory(0);
+  if (delta.memoryBytes > mem->size) {
+    uint32_t grow = (delta.memoryBytes - mem->size + wasm::kWasmPageSize - 1) /
+                    static_cast<uint32_t>(wasm::kWasmPageSize);
+    if (wasm_rt_grow_memory(mem, grow) == UINT32_MAX)
+      return fail("memory delta: cannot grow memory to ", delta.memoryBytes, " bytes");
+  }
+  for (size_t i = 0; i < delta.pages.size(); ++i) {
+    uint64_t at = uint64_t{delta.pages[i]} * P;
+    if (at + P > mem->size) return fail("memory delta: page ", delta.pages[i], " out of range");
+    std::memcpy(mem->data + at, delta.data.data() + i * P, P);
+  }
+  const auto& globals = instance_->info().globals;
+  size_t next = 0;
+  for (uint32_t g = 0; g < globals.size(); ++g) {
+    if (!globals[g].isMutable) continue;
+    if (next >= delta.globals.size() || !instance_->setGlobal(g, delta.globals[next++]))
+      return fail("memory delta: globals do not match the function");
+  }
+  if (next != delta.globals.size()) return fail("memory delta: globals do not match the function");
+  return {};
+}
+
+}  // namespace nearfaas::faaslet

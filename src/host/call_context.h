@@ -1,0 +1,88 @@
+// The host context of a Faaslet while it runs a call: what the Faasm host
+// functions read and write (input, output, captured stdio, state mappings,
+// NDP regions) and the services they reach above the host layer (chaining,
+// state, objects), which the scheduler provides.
+//
+// Every Faaslet's Instance::hostContext() points to its CallContext; WASI
+// finds its part as the first base.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "host/wasi.h"
+
+namespace nearfaas::state {
+class StateStore;
+class StateValue;
+}  // namespace nearfaas::state
+namespace nearfaas::storage {
+class ObjectStore;
+}
+
+namespace nearfaas::host {
+
+// One invocation. `funcPtr` 0 runs `_start`; otherwise it is the table index
+// of the function to call (chained by pointer, NDP).
+struct CallRequest {
+  std::string user;
+  std::string function;
+  Bytes input;
+  int32_t funcPtr = 0;
+  std::vector<int32_t> extraArgs;       // i32 arguments for funcPtr calls
+  std::vector<std::string> cmdline;     // extra argv
+  bool forbidNdp = false;
+};
+
+struct CallOutcome {
+  int32_t returnValue = 0;
+  Bytes output;
+  std::string stdoutText, stderrText;  // captured guest stdio
+  std::string error;  // set when the call failed without returning (trap, timeout, ...)
+};
+
+// What host functions need from the layers above the host.
+class CallServices {
+ public:
+  virtual ~CallServices() = default;
+  // Queues `request` as a call chained from the running call; its id.
+  virtual Result<uint32_t> chain(CallRequest request) = 0;
+  // Waits for a call chained by this call; fails if the id is not one.
+  virtual Result<CallOutcome> await(uint32_t callId) = 0;
+  virtual state::StateStore& state() = 0;
+  virtual storage::ObjectStore& objects() = 0;
+};
+
+struct CallContext : WasiContext {
+  uint32_t callId = 0;
+  const CallRequest* request = nullptr;
+  CallServices* services = nullptr;
+
+  Bytes outputData;  // what faasmSetOutput wrote (last write wins)
+  std::string capturedStdout, capturedStderr;
+  bool captureStdio = true;  // otherwise stdio passes through to the process
+
+  // Per call, cleared on reset (the memory they refer to is reset too).
+  std::map<std::string, uint32_t> stateMappings;  // state key -> guest address
+  std::vector<std::pair<uint32_t, uint32_t>> ndpRegions;  // getMmap buffers: offset, length
+  // Guest-held state locks, released when the call ends.
+  std::vector<std::pair<std::shared_ptr<state::StateValue>, bool /*exclusive*/>> heldLocks;
+
+  // Host-side messages for the guest's stdout (1) or stderr (2).
+  void writeStdio(int fd, std::string_view text) {
+    if (WasiContext::output) WasiContext::output(fd, text);
+  }
+
+  // Ready for the next call: forgets everything of the previous one.
+  void clearCall();
+};
+
+}  // namespace nearfaas::host

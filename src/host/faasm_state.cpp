@@ -1,0 +1,232 @@
+// State: key/value byte arrays of the caller's user, read and written by copy
+// or mapped into linear memory (the same physical pages for every Faaslet on
+// this host), with guest-held reader/writer locks.
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "host/faasm.h"
+#include "host/guest_memory.h"
+#include "state/state_store.h"
+#include "storage/object_store.h"
+#include "wasm/runtime.h"
+#include "wasm/settings.h"
+
+namespace nearfaas::host {
+
+using wasm::HostTrap;
+using wasm::Instance;
+using wasm::TrapKind;
+
+// Bucket of the object store that holds shared files.
+inline constexpr const char* kSharedFilesBucket = "shared";
+
+uint32_t growForRegion(Instance& inst, uint64_t bytes, const char* what) {
+  wasm_rt_memory_t* mem = inst.memory(0);
+  if (!mem) throw HostTrap(TrapKind::Host, std::string(what) + ": the module has no memory");
+  uint64_t pages = std::max<uint64_t>(1, (bytes + wasm::kWasmPageSize - 1) / wasm::kWasmPageSize);
+  uint32_t old = pages > UINT32_MAX ? UINT32_MAX
+                                    : wasm_rt_grow_memory(mem, static_cast<uint32_t>(pages));
+  if (old == UINT32_MAX)
+    throw HostTrap(TrapKind::MemoryLimit, std::string(what) + ": cannot grow memory by " +
+                                              std::to_string(pages) + " pages (limit " +
+                                              std::to_string(mem->max_pages) + " pages)");
+  return static_cast<uint32_t>(uint64_t{old} * wasm::kWasmPageSize);
+}
+
+namespace {
+
+struct KeyedValue {
+  CallContext& ctx;
+  std::string key;
+  std::shared_ptr<state::StateValue> value;
+};
+
+KeyedValue stateValue(Instance& inst, uint32_t keyPtr, const char* what) {
+  CallContext& ctx = callContext(inst);
+  if (!ctx.services) throw HostTrap(TrapKind::Host, std::string(what) + ": no state here");
+  std::string key = guestString(inst, keyPtr, what);
+  auto v = ctx.services->state().value(ctx.request->user, key);
+  if (!v) throw HostTrap(TrapKind::Host, std::string(what) + ": " + v.error().message);
+  return {ctx, std::move(key), std::move(*v)};
+}
+
+void check(const Result<void>& r, const char* what) {
+  if (!r) throw HostTrap(TrapKind::Host, std::string(what) + ": " + r.error().message);
+}
+
+// With bufferLen 0: the value's size. Otherwise copies bufferLen bytes (zero
+// past the value's end) and returns the value's size.
+uint32_t readState(Instance& inst, uint32_t keyPtr, uint32_t buffer, uint32_t bufferLen) {
+  auto kv = stateValue(inst, keyPtr, "__faasm_read_state");
+  if (bufferLen) kv.value->read(0, guestBytes(inst, buffer, bufferLen, "__faasm_read_state"));
+  return static_cast<uint32_t>(kv.value->size());
+}
+
+void readStateOffset(Instance& inst, uint32_t keyPtr, uint32_t totalLen, uint32_t offset,
+                     uint32_t buffer, uint32_t len) {
+  auto kv = stateValue(inst, keyPtr, "__faasm_read_state_offset");
+  check(kv.value->ensureSize(totalLen), "__faasm_read_state_offset");
+  kv.value->read(offset, guestBytes(inst, buffer, len, "__faasm_read_state_offset"));
+}
+
+// Maps the whole value (at least totalLen bytes) into fresh pages at the top
+// of linear memory, shared with the host copy. One mapping per key and call.
+uint32_t mapState(Instance& inst, uint32_t keyPtr, uint32_t totalLen, const char* what) {
+  auto kv = stateValue(inst, keyPtr, what);
+  check(kv.value->ensureSize(totalLen), what);
+  if (auto it = kv.ctx.stateMappings.find(kv.key); it != kv.ctx.stateMappings.end())
+    return it->second;
+  uint64_t bytes = std::max<uint64_t>(kv.value->size(), 1);
+  uint32_t at = growForRegion(inst, bytes, what);
+  uint64_t mapped = (bytes + wasm::kWasmPageSize - 1) / wasm::kWasmPageSize * wasm::kWasmPageSize;
+  uint8_t* dst = inst.memory(0)->data + at;
+  if (mmap(dst, mapped, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, kv.value->fd(), 0) ==
+      MAP_FAILED)
+    throw HostTrap(TrapKind::Host,
+                   std::string(what) + ": cannot map state: " + std::strerror(errno));
+  kv.ctx.stateMappings.emplace(kv.key, at);
+  return at;
+}
+
+uint32_t readStatePtr(Instance& inst, uint32_t keyPtr, uint32_t totalLen) {
+  return mapState(inst, keyPtr, totalLen, "__faasm_read_state_ptr");
+}
+
+uint32_t readStateOffsetPtr(Instance& inst, uint32_t keyPtr, uint32_t totalLen, uint32_t offset,
+                            uint32_t len) {
+  if (uint64_t{offset} + len > totalLen)
+    throw HostTrap(TrapKind::Host, "__faasm_read_state_offset_ptr: chunk beyond totalLen");
+  return mapState(inst, keyPtr, totalLen, "__faasm_read_state_offset_ptr") + offset;
+}
+
+void writeState(Instance& inst, uint32_t keyPtr, uint32_t data, uint32_t len) {
+  auto kv = stateValue(inst, keyPtr, "__faasm_write_state");
+  check(kv.value->set(guestBytes(inst, data, len, "__faasm_write_state")), "__faasm_write_state");
+}
+
+void writeStateOffset(Instance& inst, uint32_t keyPtr, uint32_t totalLen, uint32_t offset,
+                      uint32_t data, uint32_t len) {
+  auto kv = stateValue(inst, keyPtr, "__faasm_write_state_offset");
+  check(kv.value->ensureSize(totalLen), "__faasm_write_state_offset");
+  check(kv.value->write(offset, guestBytes(inst, data, len, "__faasm_write_state_offset")),
+        "__faasm_write_state_offset");
+}
+
+// Reads a shared file (the object store's shared-files bucket) into the
+// value; returns its length.
+uint32_t writeStateFromFile(Instance& inst, uint32_t keyPtr, uint32_t pathPtr) {
+  auto kv = stateValue(inst, keyPtr, "__faasm_write_state_from_file");
+  std::string path = guestString(inst, pathPtr, "__faasm_write_state_from_file");
+  while (!path.empty() && path.front() == '/') path.erase(0, 1);
+  auto bytes = kv.ctx.services->objects().get(kSharedFilesBucket, path);
+  if (!bytes)
+    throw HostTrap(TrapKind::Host,
+                   "__faasm_write_state_from_file: " + path + ": " + bytes.error().message);
+  check(kv.value->set(*bytes), "__faasm_write_state_from_file");
+  return static_cast<uint32_t>(bytes->size());
+}
+
+void appendState(Instance& inst, uint32_t keyPtr, uint32_t data, uint32_t len) {
+  auto kv = stateValue(inst, keyPtr, "__faasm_append_state");
+  check(kv.value->append(guestBytes(inst, data, len, "__faasm_append_state")),
+        "__faasm_append_state");
+}
+
+void readAppendedState(Instance& inst, uint32_t keyPtr, uint32_t buffer, uint32_t bufferLen,
+                       uint32_t n) {
+  auto kv = stateValue(inst, keyPtr, "__faasm_read_appended_state");
+  auto bytes = kv.value->readAppended(n);
+  if (!bytes)
+    throw HostTrap(TrapKind::Host, "__faasm_read_appended_state: " + bytes.error().message);
+  auto dst = guestBytes(inst, buffer, bufferLen, "__faasm_read_appended_state");
+  size_t copied = std::min(dst.size(), bytes->size());
+  std::memcpy(dst.data(), bytes->data(), copied);
+  std::fill(dst.begin() + copied, dst.end(), 0);
+}
+
+void clearAppendedState(Instance& inst, uint32_t keyPtr) {
+  stateValue(inst, keyPtr, "__faasm_clear_appended_state").value->clearAppended();
+}
+
+// On one host the local copy is the global copy: pushing, pulling and dirty
+// flags have nothing to do beyond checking the key.
+void keyOnly(Instance& inst, uint32_t keyPtr) {
+  stateValue(inst, keyPtr, "state push/pull");
+}
+void keyAndLen(Instance& inst, uint32_t keyPtr, uint32_t) {
+  stateValue(inst, keyPtr, "state push/pull");
+}
+void keyAndRange(Instance& inst, uint32_t keyPtr, uint32_t, uint32_t, uint32_t) {
+  stateValue(inst, keyPtr, "__faasm_flag_state_offset_dirty");
+}
+void pushPartialMask(Instance& inst, uint32_t keyPtr, uint32_t maskKeyPtr) {
+  stateValue(inst, keyPtr, "__faasm_push_state_partial_mask");
+  stateValue(inst, maskKeyPtr, "__faasm_push_state_partial_mask");
+}
+
+// How often a waiting lock checks the call's deadline.
+constexpr auto kLockPoll = std::chrono::microseconds(200);
+
+template <bool Exclusive>
+void lockState(Instance& inst, uint32_t keyPtr) {
+  auto kv = stateValue(inst, keyPtr, Exclusive ? "__faasm_lock_state_write"
+                                               : "__faasm_lock_state_read");
+  auto& lock = kv.value->guestLock();
+  for (;;) {
+    bool got = Exclusive ? lock.try_lock() : lock.try_lock_shared();
+    if (got) break;
+    if (wasm::deadlinePassed()) return;  // the timeout trap follows on return
+    std::this_thread::sleep_for(kLockPoll);
+  }
+  kv.ctx.heldLocks.emplace_back(kv.value, Exclusive);
+}
+
+template <bool Exclusive>
+void unlockState(Instance& inst, uint32_t keyPtr) {
+  auto kv = stateValue(inst, keyPtr, Exclusive ? "__faasm_unlock_state_write"
+                                               : "__faasm_unlock_state_read");
+  auto& held = kv.ctx.heldLocks;
+  auto it = std::find_if(held.begin(), held.end(), [&](const auto& h) {
+    return h.first == kv.value && h.second == Exclusive;
+  });
+  if (it == held.end())
+    throw HostTrap(TrapKind::Host, "unlock of state '" + kv.key + "' that this call does not hold");
+  if (Exclusive)
+    kv.value->guestLock().unlock();
+  else
+    kv.value->guestLock().unlock_shared();
+  held.erase(it);
+}
+
+}  // namespace
+
+void registerFaasmState(wasm::HostRegistry& r) {
+  const std::string m = kFaasmModule;
+  r.add<&readState>(m, "__faasm_read_state");
+  r.add<&readStatePtr>(m, "__faasm_read_state_ptr");
+  r.add<&readStateOffset>(m, "__faasm_read_state_offset");
+  r.add<&readStateOffsetPtr>(m, "__faasm_read_state_offset_ptr");
+  r.add<&writeState>(m, "__faasm_write_state");
+  r.add<&writeStateOffset>(m, "__faasm_write_state_offset");
+  r.add<&writeStateFromFile>(m, "__faasm_write_state_from_file");
+  r.add<&appendState>(m, "__faasm_append_state");
+  r.add<&readAppendedState>(m, "__faasm_read_appended_state");
+  r.add<&clearAppendedState>(m, "__faasm_clear_appended_state");
+  r.add<&keyAndLen>(m, "__faasm_flag_state_dirty");
+  r.add<&keyAndRange>(m, "__faasm_flag_state_offset_dirty");
+  r.add<&keyOnly>(m, "__faasm_push_state");
+  r.add<&keyOnly>(m, "__faasm_push_state_partial");
+  r.add<&pushPartialMask>(m, "__faasm_push_state_partial_mask");
+  r.add<&keyAndLen>(m, "__faasm_pull_state");
+  r.add<&lockState<false>>(m, "__faasm_lock_state_read");
+  r.add<&unlockState<false>>(m, "__faasm_unlock_state_read");
+  r.add<&lockState<true>>(m, "__faasm_lock_state_write");
+  r.add<&unlockState<true>>(m, "__faasm_unlock_state_write");
+}
+
+}  // namespace nearfaas::host

@@ -1,0 +1,61 @@
+#include "sched/function_store.h"
+
+namespace nearfaas::sched {
+
+Result<void> validateFunctionName(std::string_view user, std::string_view name) {
+  if (auto r = storage::validateBucket(user); !r) return fail("invalid user: ", r.error().message);
+  if (auto r = storage::validateBucket(name); !r)
+    return fail("invalid function name: ", r.error().message);
+  return {};
+}
+
+std::string functionKey(std::string_view user, std::string_view name) {
+  return std::string(user) + "/" + std::string(name) + "/function.wasm";
+}
+
+FunctionStore::FunctionStore(storage::ObjectStore& objects, wasm::Engine& engine,
+                             const wasm::HostRegistry& host, faaslet::FaasletSettings settings)
+    : objects_(objects), engine_(engine), host_(host), settings_(settings) {}
+
+Result<std::shared_ptr<faaslet::ProtoFaaslet>> FunctionStore::build(
+    std::span<const uint8_t> wasm) {
+  auto module = engine_.load(wasm, &host_);
+  if (!module) return std::unexpected(module.error());
+  return faaslet::ProtoFaaslet::create(*module, host_, settings_);
+}
+
+Result<void> FunctionStore::add(std::string_view user, std::string_view name,
+                                std::span<const uint8_t> wasm) {
+  if (auto v = validateFunctionName(user, name); !v) return v;
+  auto proto = build(wasm);
+  if (!proto) return std::unexpected(proto.error());
+  if (auto r = objects_.put(kFunctionsBucket, functionKey(user, name), wasm); !r)
+    return fail("storing the function: ", r.error().message);
+  std::lock_guard l(mutex_);
+  protos_[functionKey(user, name)] = std::move(*proto);
+  return {};
+}
+
+Result<std::shared_ptr<faaslet::ProtoFaaslet>> FunctionStore::proto(std::string_view user,
+                                                                    std::string_view name) {
+  if (auto v = validateFunctionName(user, name); !v) return std::unexpected(v.error());
+  std::string key = functionKey(user, name);
+  {
+    std::lock_guard l(mutex_);
+    if (auto it = protos_.find(key); it != protos_.end()) return it->second;
+  }
+  auto wasm = objects_.get(kFunctionsBucket, key);
+  if (!wasm) {
+    if (wasm.error().code == storage::StoreErrorCode::NotFound)
+      return fail("no function ", user, "/", name);
+    return fail("reading function ", user, "/", name, ": ", wasm.error().message);
+  }
+  auto proto = build(*wasm);
+  if (!proto) return fail("function ", user, "/", name, ": ", proto.error().message);
+  std::lock_guard l(mutex_);
+  // Another thread may have built it meanwhile; keep the first.
+  auto [it, inserted] = protos_.emplace(std::move(key), std::move(*proto));
+  return it->second;
+}
+
+}  // namespace nearfaas::sched

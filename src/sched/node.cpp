@@ -1,0 +1,38 @@
+#include "sched/node.h"
+
+#include <cstdlib>
+
+#include "host/faasm.h"
+#include "storage/directory_store.h"
+
+namespace nearfaas::sched {
+
+std::filesystem::path NodeConfig::defaultDataDir() {
+  if (const char* d = std::getenv("NEARFAAS_DATA_DIR"); d && *d) return d;
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home && *home ? home : "/tmp") / ".local/share/nearfaas";
+}
+
+Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
+  std::unique_ptr<Node> n(new Node());
+  auto store = storage::DirectoryStore::open(config.dataDir / "store");
+  if (!store) return fail("cannot open the store in ", config.dataDir.string(), ": ",
+                          store.error().message);
+  n->objects_ = std::move(*store);
+  wasm::EngineConfig ec;
+  ec.cacheDir = config.dataDir / "code";
+  if (!config.cc.empty()) ec.compiler.cc = config.cc;
+  n->engine_ = std::make_unique<wasm::Engine>(ec);
+  host::registerFaasmHost(n->host_);
+  n->functions_ =
+      std::make_unique<FunctionStore>(*n->objects_, *n->engine_, n->host_, config.faaslet);
+  n->scheduler_ =
+      std::make_unique<Scheduler>(*n->functions_, n->state_, *n->objects_, config.scheduler);
+  return n;
+}
+
+Node::~Node() {
+  scheduler_.reset();
+}
+
+}  // namespace nearfaas::sched

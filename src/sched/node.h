@@ -1,0 +1,53 @@
+// One NearFaaS node in a process: the object store, the engine and its code
+// cache, the host interface, state, functions and the executor pool, wired
+// together. The CLI's local commands and the server both run one.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+#include "sched/function_store.h"
+#include "sched/scheduler.h"
+#include "state/state_store.h"
+#include "storage/object_store.h"
+#include "wasm/engine.h"
+#include "wasm/host_registry.h"
+
+namespace nearfaas::sched {
+
+struct NodeConfig {
+  // Root of the embedded store (<dataDir>/store) and code cache (<dataDir>/code).
+  std::filesystem::path dataDir = defaultDataDir();
+  std::string cc;  // generated-code compiler; empty = the engine's default
+  faaslet::FaasletSettings faaslet;
+  SchedulerSettings scheduler;
+
+  // $NEARFAAS_DATA_DIR, else ~/.local/share/nearfaas.
+  static std::filesystem::path defaultDataDir();
+};
+
+class Node {
+ public:
+  static Result<std::unique_ptr<Node>> open(const NodeConfig& config);
+  ~Node();
+
+  storage::ObjectStore& objects() { return *objects_; }
+  FunctionStore& functions() { return *functions_; }
+  Scheduler& scheduler() { return *scheduler_; }
+  state::StateStore& state() { return state_; }
+  wasm::Engine& engine() { return *engine_; }
+
+ private:
+  Node() = default;
+  std::unique_ptr<storage::ObjectStore> objects_;
+  std::unique_ptr<wasm::Engine> engine_;
+  wasm::HostRegistry host_;
+  state::StateStore state_;
+  std::unique_ptr<FunctionStore> functions_;
+  std::unique_ptr<Scheduler> scheduler_;  // last: stops before what it uses goes
+};
+
+}  // namespace nearfaas::sched

@@ -1,0 +1,104 @@
+// Execution in process: a pool of executor threads (slots) running calls on
+// Faaslets, call ids, and chained calls.
+//
+// Every call gets an id and a record that holds its result until it expires.
+// Calls queue FIFO for the slots. Deadlock freedom with a full pool: a call
+// that awaits a chained call which has not started yet takes it off the
+// queue and runs it itself, on its own thread; a chained call that already
+// runs is waited for, and it makes progress by the same rule. So fan-out
+// wider than the pool completes.
+//
+// Warm Faaslets are kept per function (reset, ready to run) up to a bound;
+// others are restored from the Proto-Faaslet when needed.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <pthread.h>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "host/call_context.h"
+#include "sched/function_store.h"
+#include "state/state_store.h"
+#include "storage/object_store.h"
+
+namespace nearfaas::sched {
+
+struct SchedulerSettings {
+  unsigned slots = 0;  // executor threads; 0 = number of cores
+  std::chrono::milliseconds callTimeout{60'000};
+  size_t maxIdleFaasletsPerFunction = 0;  // 0 = slots
+  std::chrono::seconds resultTtl{600};    // finished calls' results are kept this long
+};
+
+enum class CallState { Queued, Running, Done };
+
+// Output of a call whose function returned non-zero, as Faasm reports it.
+std::string callFailedOutput(int32_t returnValue);
+
+class Scheduler {
+ public:
+  Scheduler(FunctionStore& functions, state::StateStore& state, storage::ObjectStore& objects,
+            SchedulerSettings settings = {});
+  ~Scheduler();  // queued calls fail ("shutting down"); running ones finish
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Queues a call; its id (> 0).
+  uint32_t submit(host::CallRequest request);
+  // Waits for call `id`; fails for an unknown or expired id.
+  Result<host::CallOutcome> await(uint32_t id);
+  // submit + await.
+  host::CallOutcome call(host::CallRequest request);
+  // State of a call, without waiting; nullopt if unknown or expired.
+  std::optional<CallState> state(uint32_t id);
+
+  unsigned slots() const { return static_cast<unsigned>(nativeThreads_.size()); }
+
+ private:
+  struct Record {
+    host::CallRequest request;
+    CallState state = CallState::Queued;
+    host::CallOutcome outcome;
+    std::chrono::steady_clock::time_point finished;
+  };
+  class Services;
+
+  void workerLoop();
+  void execute(uint32_t id, Record& record);
+  host::CallOutcome runOnFaaslet(uint32_t id, const host::CallRequest& request);
+  std::unique_ptr<faaslet::Faaslet> acquire(const std::string& key,
+                                            const faaslet::ProtoFaaslet& proto);
+  void release(const std::string& key, std::unique_ptr<faaslet::Faaslet> f);
+  void expireLocked();
+
+  FunctionStore& functions_;
+  state::StateStore& state_;
+  storage::ObjectStore& objects_;
+  SchedulerSettings settings_;
+
+  std::mutex mutex_;
+  std::condition_variable workReady_, callDone_;
+  std::deque<uint32_t> queue_;
+  std::unordered_map<uint32_t, std::shared_ptr<Record>> records_;
+  uint32_t nextId_ = 1;
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point lastExpiry_;
+
+  std::mutex idleMutex_;
+  std::map<std::string, std::vector<std::unique_ptr<faaslet::Faaslet>>> idle_;
+
+  // Executors are pthreads: guest code needs a stack size std::thread cannot set.
+  std::vector<pthread_t> nativeThreads_;
+};
+
+}  // namespace nearfaas::sched

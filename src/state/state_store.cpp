@@ -1,0 +1,143 @@
+#include "state/state_store.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace nearfaas::state {
+
+namespace {
+constexpr uint64_t kPage = 64 * 1024;  // a wasm page: values map into linear memory
+
+uint64_t roundUp(uint64_t n) {
+  return (n + kPage - 1) / kPage * kPage;
+}
+
+std::string mapKey(std::string_view user, std::string_view key) {
+  std::string k(user);
+  k.push_back('\0');
+  k.append(key);
+  return k;
+}
+}  // namespace
+
+Result<void> validateStateKey(std::string_view key, const StateLimits& limits) {
+  if (key.empty()) return fail("invalid state key: empty");
+  if (key.size() > limits.maxKeyLength)
+    return fail("invalid state key: ", key.size(), " bytes, the limit is ", limits.maxKeyLength);
+  if (key.find('\0') != std::string_view::npos) return fail("invalid state key: contains NUL");
+  return {};
+}
+
+StateValue::~StateValue() {
+  if (view_) munmap(view_, capacity_);
+  close(fd_);
+}
+
+Result<void> StateValue::reserve(uint64_t bytes) {
+  if (bytes <= capacity_) return {};
+  if (bytes > limits_.maxValueSize)
+    return fail("state value of ", bytes, " bytes exceeds the limit of ", limits_.maxValueSize);
+  uint64_t cap = roundUp(std::max(bytes, capacity_ * 2));
+  cap = std::min(cap, roundUp(limits_.maxValueSize));
+  if (ftruncate(fd_, static_cast<off_t>(cap)) != 0)
+    return fail("state: cannot grow a value to ", cap, " bytes: ", std::strerror(errno));
+  void* view = mmap(nullptr, cap, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+  if (view == MAP_FAILED) return fail("state: cannot map a value: ", std::strerror(errno));
+  if (view_) munmap(view_, capacity_);
+  view_ = static_cast<uint8_t*>(view);
+  capacity_ = cap;
+  return {};
+}
+
+uint64_t StateValue::size() const {
+  std::shared_lock l(mutex_);
+  return size_;
+}
+
+void StateValue::read(uint64_t offset, std::span<uint8_t> out) const {
+  std::shared_lock l(mutex_);
+  uint64_t avail = offset < size_ ? size_ - offset : 0;
+  size_t n = static_cast<size_t>(std::min<uint64_t>(avail, out.size()));
+  if (n) std::memcpy(out.data(), view_ + offset, n);
+  std::fill(out.begin() + n, out.end(), 0);
+}
+
+Bytes StateValue::readAll() const {
+  std::shared_lock l(mutex_);
+  return Bytes(view_, view_ + size_);
+}
+
+Result<void> StateValue::write(uint64_t offset, std::span<const uint8_t> data) {
+  std::unique_lock l(mutex_);
+  uint64_t end = offset + data.size();
+  if (end < offset) return fail("state write past the end of the address space");
+  if (auto r = reserve(end); !r) return r;
+  if (!data.empty()) std::memcpy(view_ + offset, data.data(), data.size());
+  size_ = std::max(size_, end);
+  return {};
+}
+
+Result<void> StateValue::set(std::span<const uint8_t> data) {
+  std::unique_lock l(mutex_);
+  if (auto r = reserve(data.size()); !r) return r;
+  if (!data.empty()) std::memcpy(view_, data.data(), data.size());
+  // Bytes past the new end read as zero if the value grows again.
+  if (size_ > data.size()) std::memset(view_ + data.size(), 0, size_ - data.size());
+  size_ = data.size();
+  return {};
+}
+
+Result<void> StateValue::ensureSize(uint64_t size) {
+  std::unique_lock l(mutex_);
+  if (auto r = reserve(size); !r) return r;
+  size_ = std::max(size_, size);
+  return {};
+}
+
+Result<void> StateValue::append(std::span<const uint8_t> element) {
+  std::unique_lock l(mutex_);
+  if (appended_.size() >= limits_.maxAppendedElements)
+    return fail("state: more than ", limits_.maxAppendedElements, " appended elements");
+  appended_.emplace_back(element.begin(), element.end());
+  return {};
+}
+
+Result<Bytes> StateValue::readAppended(size_t n) const {
+  std::shared_lock l(mutex_);
+  if (n > appended_.size())
+    return fail("state: ", n, " appended elements requested, ", appended_.size(), " present");
+  Bytes out;
+  for (size_t i = 0; i < n; ++i)
+    out.insert(out.end(), appended_[i].begin(), appended_[i].end());
+  return out;
+}
+
+void StateValue::clearAppended() {
+  std::unique_lock l(mutex_);
+  appended_.clear();
+}
+
+Result<std::shared_ptr<StateValue>> StateStore::value(std::string_view user,
+                                                      std::string_view key) {
+  if (auto v = validateStateKey(key, limits_); !v) return std::unexpected(v.error());
+  std::string k = mapKey(user, key);
+  std::lock_guard l(mutex_);
+  if (auto it = values_.find(k); it != values_.end()) return it->second;
+  int fd = memfd_create("nearfaas-state", MFD_CLOEXEC);
+  if (fd < 0) return fail("state: memfd_create failed: ", std::strerror(errno));
+  std::shared_ptr<StateValue> v(new StateValue(fd, limits_));
+  values_.emplace(std::move(k), v);
+  return v;
+}
+
+std::shared_ptr<StateValue> StateStore::find(std::string_view user, std::string_view key) const {
+  std::lock_guard l(mutex_);
+  auto it = values_.find(mapKey(user, key));
+  return it == values_.end() ? nullptr : it->second;
+}
+
+}  // namespace nearfaas::state
