@@ -4,6 +4,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
 NF=build/nearfaas
+# A fresh local node for the demo (functions, objects, generated code).
+export NEARFAAS_DATA_DIR=${NEARFAAS_DATA_DIR:-build/demo-data}
+echo
+echo "== functions from func/, added to the local store and run in process"
+for f in demo/hello demo/echo demo/chain ndp/put ndp/get ndp/wordcount ndp/sha256sum; do
+  $NF func add "${f%/*}" "${f#*/}" "build/func/$f.wasm"
+done
+echo "-- $NF func run demo hello"
+$NF func run demo hello; echo
+echo "-- $NF func run demo chain --input 4"
+$NF func run demo chain --input 4
+echo "-- $NF func run ndp put --input 'key v1 v2 v3'"
+$NF func run ndp put --input "key v1 v2 v3"; echo
+echo "-- $NF func run ndp get --input key"
+$NF func run ndp get --input key; echo
+echo "-- $NF func run ndp wordcount --input key"
+$NF func run ndp wordcount --input key
+echo "-- $NF func run ndp sha256sum --input key"
+$NF func run ndp sha256sum --input key; echo
 echo
 echo "== $NF run build/examples/wordfreq.wasm 3 < README.md   (C++ with libc++, compiled to wasm32-wasi)"
 $NF run build/examples/wordfreq.wasm 3 < README.md

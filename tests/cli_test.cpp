@@ -149,3 +149,59 @@ TEST(Cli, SpectestCountsPassesAndFailures) {
 
 }  // namespace
 }  // namespace nearfaas
+
+namespace nearfaas {
+namespace {
+
+// `func` and `obj` against a local data directory, end to end.
+ProcessResult local(std::vector<std::string> args, const std::filesystem::path& dataDir) {
+  args.insert(args.begin(), NEARFAAS_BINARY);
+  args.push_back("--data-dir");
+  args.push_back(dataDir.string());
+  auto r = runProcess(args, std::chrono::minutes(5));
+  EXPECT_TRUE(r) << r.error().message;
+  return r ? *r : ProcessResult{};
+}
+
+TEST(CliFunc, BuildAddRunAndObjects) {
+  test::TempDir dir;
+  auto src = dir.path() / "hi.c";
+  std::ofstream(src) << "#include \"faasm/faasm.h\"\n#include <string.h>\n"
+                        "int main(void) { const char* s = \"hi from a new function\";\n"
+                        "faasmSetOutput((const uint8_t*)s, strlen(s)); return 0; }\n";
+  auto wasm = dir.path() / "hi.wasm";
+  auto b = runProcess({NEARFAAS_BINARY, "func", "build", src.string(), "-o", wasm.string()},
+                      std::chrono::minutes(5));
+  ASSERT_TRUE(b);
+  ASSERT_EQ(b->exitCode, 0) << b->output;
+  auto data = dir.path() / "data";
+  auto add = local({"func", "add", "alice", "hi", wasm.string()}, data);
+  ASSERT_EQ(add.exitCode, 0) << add.output;
+  EXPECT_NE(add.output.find("added alice/hi"), std::string::npos) << add.output;
+  auto run = local({"func", "run", "alice", "hi"}, data);
+  EXPECT_EQ(run.exitCode, 0) << run.output;
+  EXPECT_EQ(run.output, "hi from a new function");
+
+  auto obj = dir.path() / "obj.txt";
+  std::ofstream(obj) << "one two two";
+  EXPECT_EQ(local({"obj", "put", "alice", "doc", obj.string()}, data).exitCode, 0);
+  auto get = local({"obj", "get", "alice", "doc"}, data);
+  EXPECT_EQ(get.exitCode, 0);
+  EXPECT_EQ(get.output, "one two two");
+
+  // Errors: unknown function, missing object, path escape, invalid wasm.
+  auto unknown = local({"func", "run", "alice", "nosuch"}, data);
+  EXPECT_NE(unknown.exitCode, 0);
+  EXPECT_NE(unknown.output.find("no function alice/nosuch"), std::string::npos) << unknown.output;
+  auto missing = local({"obj", "get", "alice", "nothing"}, data);
+  EXPECT_NE(missing.exitCode, 0);
+  auto escape = local({"obj", "put", "alice", "../../x", obj.string()}, data);
+  EXPECT_NE(escape.exitCode, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "x"));
+  auto junk = local({"func", "add", "alice", "junk", obj.string()}, data);
+  EXPECT_NE(junk.exitCode, 0);
+  EXPECT_NE(junk.output.find("error:"), std::string::npos) << junk.output;
+}
+
+}  // namespace
+}  // namespace nearfaas

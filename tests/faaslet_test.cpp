@@ -1,0 +1,278 @@
+// Faaslets, the Faasm host interface and the executor pool, through a real
+// Node (directory store in a temp dir): every function in func/, isolation
+// between calls, shared state, chaining wider than the pool, memory deltas,
+// error paths, and 1000 calls without memory growth.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "base/bytes.h"
+#include "faaslet/faaslet.h"
+#include "host/faasm.h"
+#include "sched/node.h"
+#include "test_env.h"
+
+namespace nearfaas {
+namespace {
+
+using host::CallOutcome;
+using host::CallRequest;
+
+std::string text(const Bytes& b) {
+  return std::string(b.begin(), b.end());
+}
+
+class NodeTest : public ::testing::Test {
+ protected:
+  static constexpr unsigned kSlots = 2;
+  void SetUp() override {
+    sched::NodeConfig c;
+    c.dataDir = dir_.path();
+    c.scheduler.slots = kSlots;
+    c.scheduler.callTimeout = std::chrono::seconds(20);
+    c.faaslet.maxMemoryPages = 4096;  // 256 MiB
+    auto n = sched::Node::open(c);
+    ASSERT_TRUE(n) << n.error().message;
+    node_ = std::move(*n);
+  }
+  void add(const std::string& user, const std::string& name) {
+    auto wasm = readFile(std::filesystem::path(NEARFAAS_FUNC_DIR) / user / (name + ".wasm"));
+    ASSERT_TRUE(wasm) << wasm.error().message;
+    auto r = node_->functions().add(user, name, *wasm);
+    ASSERT_TRUE(r) << user << "/" << name << ": " << r.error().message;
+  }
+  CallOutcome call(const std::string& user, const std::string& name, const std::string& input,
+                   bool forbidNdp = false) {
+    CallRequest r;
+    r.user = user;
+    r.function = name;
+    r.input.assign(input.begin(), input.end());
+    r.forbidNdp = forbidNdp;
+    return node_->scheduler().call(std::move(r));
+  }
+  test::TempDir dir_;
+  std::unique_ptr<sched::Node> node_;
+};
+
+TEST_F(NodeTest, DemoFunctions) {
+  add("demo", "hello");
+  add("demo", "echo");
+  auto h = call("demo", "hello", "");
+  EXPECT_EQ(h.returnValue, 0) << h.error;
+  EXPECT_EQ(text(h.output), "Hello Faasm!");
+  std::string binary("a\0b c\n", 6);
+  auto e = call("demo", "echo", binary);
+  EXPECT_EQ(text(e.output), binary);
+  EXPECT_EQ(text(call("demo", "echo", "").output), "");
+}
+
+TEST_F(NodeTest, NdpFunctionsOnOneHost) {
+  for (const char* f : {"put", "get", "wordcount", "grep", "substr", "sha256sum"}) add("ndp", f);
+  for (bool forbid : {false, true}) {
+    SCOPED_TRACE(forbid ? "forbid_ndp" : "ndp");
+    EXPECT_EQ(text(call("ndp", "put", "key v1 v2 v3", forbid).output), "OK");
+    EXPECT_EQ(text(call("ndp", "get", "key", forbid).output), "v1 v2 v3");
+    EXPECT_EQ(text(call("ndp", "wordcount", "key", forbid).output), "v1\t1\nv2\t1\nv3\t1\n");
+    EXPECT_EQ(text(call("ndp", "grep", "key v[0-9]", forbid).output), "0 3 6 ");
+    EXPECT_EQ(text(call("ndp", "substr", "key v", forbid).output), "0 3 6 ");
+    EXPECT_EQ(text(call("ndp", "sha256sum", "key", forbid).output),
+              "8a5f1b0b4d5e1719a8bf3f4c3933a17287d67696b09cfa06dbdb5db297c95889");
+  }
+  // The object is really in the store, under the user's bucket.
+  auto stored = node_->objects().get("ndp", "key");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(text(*stored), "v1 v2 v3");
+  // Words sorted bytewise; bytes >= 0x80 separate words.
+  ASSERT_TRUE(node_->objects().put("ndp", "words", Bytes{'b', ' ', 'a', 0xc3, 0xa9, 'b', '\n',
+                                                         'a'}));
+  EXPECT_EQ(text(call("ndp", "wordcount", "words").output), "a\t2\nb\t2\n");
+}
+
+TEST_F(NodeTest, MissingObjectFailsCleanly) {
+  add("ndp", "get");
+  add("ndp", "wordcount");
+  auto g = call("ndp", "get", "nothing-here");
+  EXPECT_NE(g.returnValue, 0);
+  EXPECT_EQ(text(g.output), "Call failed (return value=1)");
+  EXPECT_NE(call("ndp", "wordcount", "nothing-here").returnValue, 0);
+  // The process keeps serving.
+  add("demo", "hello");
+  EXPECT_EQ(text(call("demo", "hello", "").output), "Hello Faasm!");
+}
+
+TEST_F(NodeTest, CallsDoNotSeeEarlierCalls) {
+  add("test", "probe");
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(text(call("test", "probe", "isolation").output), "clean");
+}
+
+TEST_F(NodeTest, ChainFanOutWiderThanThePool) {
+  add("demo", "chain");
+  add("demo", "echo");
+  const int n = 16;  // eight times the pool
+  auto r = call("demo", "chain", std::to_string(n));
+  ASSERT_EQ(r.returnValue, 0) << r.error << text(r.output);
+  std::string expected;
+  for (int i = 0; i < n; ++i)
+    expected += std::to_string(i) + " 0 " +
+                (i % 2 ? "echo " + std::to_string(i)
+                       : "square " + std::to_string(i) + " = " + std::to_string(i * i)) +
+                "\n";
+  EXPECT_EQ(text(r.output), expected);
+  // Several fan-outs at once, all slots busy with callers.
+  std::vector<uint32_t> ids;
+  for (int i = 0; i < 4; ++i) {
+    CallRequest req{"demo", "chain", Bytes{'8'}};
+    ids.push_back(node_->scheduler().submit(req));
+  }
+  for (uint32_t id : ids) {
+    auto o = node_->scheduler().await(id);
+    ASSERT_TRUE(o);
+    EXPECT_EQ(o->returnValue, 0) << o->error;
+  }
+}
+
+TEST_F(NodeTest, StateSharedByConcurrentCalls) {
+  add("demo", "state");
+  EXPECT_EQ(text(call("demo", "state", "reset").output), "0");
+  const int calls = 40;
+  std::vector<uint32_t> ids;
+  for (int i = 0; i < calls; ++i) ids.push_back(node_->scheduler().submit({"demo", "state", {}}));
+  std::set<std::string> seen;
+  for (uint32_t id : ids) {
+    auto o = node_->scheduler().await(id);
+    ASSERT_TRUE(o);
+    ASSERT_EQ(o->returnValue, 0) << o->error;
+    seen.insert(text(o->output));
+  }
+  // Every increment happened under the lock: all values distinct.
+  EXPECT_EQ(seen.size(), size_t(calls));
+  EXPECT_EQ(text(call("demo", "state", "get").output), std::to_string(calls));
+}
+
+TEST_F(NodeTest, MappedStateIsSharedAcrossFaaslets) {
+  add("test", "probe");
+  EXPECT_EQ(text(call("test", "probe", "state_ptr").output), "1");
+  EXPECT_EQ(text(call("test", "probe", "state_ptr").output), "2");
+  auto v = node_->state().find("test", "probe_mapped");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->readAll().at(0), 2);
+}
+
+TEST_F(NodeTest, ErrorPaths) {
+  add("test", "probe");
+  auto bad = call("test", "probe", "bad_state_key");
+  EXPECT_NE(bad.returnValue, 0);
+  EXPECT_NE(bad.error.find("invalid state key"), std::string::npos) << bad.error;
+  // A trap in a chained call reaches the caller as return value 1.
+  auto chained = call("test", "probe", "chain_trap");
+  EXPECT_EQ(chained.returnValue, 0) << chained.error;
+  EXPECT_EQ(text(chained.output), "1");
+  auto trap = call("test", "probe", "trap");
+  EXPECT_EQ(trap.returnValue, 1);
+  EXPECT_NE(trap.error.find("unreachable"), std::string::npos) << trap.error;
+  // A lock held when the call ends is released.
+  EXPECT_EQ(text(call("test", "probe", "lock_and_exit").output), "holding");
+  EXPECT_EQ(text(call("test", "probe", "lock").output), "locked");
+  auto unknown = call("test", "nosuch", "");
+  EXPECT_NE(unknown.returnValue, 0);
+  EXPECT_NE(unknown.error.find("no function test/nosuch"), std::string::npos) << unknown.error;
+  auto badName = call("../etc", "passwd", "");
+  EXPECT_NE(badName.returnValue, 0);
+  EXPECT_NE(badName.error.find("invalid user"), std::string::npos) << badName.error;
+  // Malformed wasm is refused at add.
+  EXPECT_FALSE(node_->functions().add("test", "junk", Bytes{0, 'a', 's', 'm', 9, 9}));
+  // Path escapes in object keys are refused by the store.
+  EXPECT_FALSE(node_->objects().put("ndp", "../../escape", Bytes{'x'}));
+  EXPECT_FALSE(node_->objects().put("..", "x", Bytes{'x'}));
+}
+
+TEST_F(NodeTest, TimeoutAndMemoryLimit) {
+  sched::NodeConfig c;
+  test::TempDir d;
+  c.dataDir = d.path();
+  c.scheduler.slots = 1;
+  c.scheduler.callTimeout = std::chrono::milliseconds(300);
+  c.faaslet.maxMemoryPages = 512;  // 32 MiB: the functions start with 16
+  auto n = sched::Node::open(c);
+  ASSERT_TRUE(n);
+  auto wasm = readFile(std::filesystem::path(NEARFAAS_FUNC_DIR) / "test/probe.wasm");
+  ASSERT_TRUE(wasm);
+  ASSERT_TRUE((*n)->functions().add("test", "probe", *wasm));
+  auto spin = (*n)->scheduler().call({"test", "probe", Bytes{'s', 'p', 'i', 'n'}});
+  EXPECT_EQ(spin.returnValue, 1);
+  EXPECT_NE(spin.error.find("time"), std::string::npos) << spin.error;
+  auto grow = (*n)->scheduler().call({"test", "probe", Bytes{'g', 'r', 'o', 'w'}});
+  EXPECT_EQ(grow.returnValue, 0) << grow.error << grow.stderrText;
+  EXPECT_EQ(text(grow.output), "malloc failed");
+  // The same slot serves the next call.
+  auto ok = (*n)->scheduler().call({"test", "probe", Bytes{'l', 'o', 'c', 'k'}});
+  EXPECT_EQ(text(ok.output), "locked");
+}
+
+size_t residentBytes() {
+  std::ifstream f("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  f >> pages >> resident;
+  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Bound on process memory growth over 1000 calls after warm-up.
+constexpr size_t kThousandCallsGrowthBound = 16 << 20;
+
+TEST_F(NodeTest, ThousandCallsWithoutMemoryGrowth) {
+  add("demo", "echo");
+  for (int i = 0; i < 50; ++i) call("demo", "echo", "warm-up");
+  size_t before = residentBytes();
+  for (int i = 0; i < 1000; ++i) {
+    std::string in = "call " + std::to_string(i);
+    auto r = call("demo", "echo", in);
+    ASSERT_EQ(text(r.output), in);
+  }
+  size_t after = residentBytes();
+  EXPECT_LT(after, before + kThousandCallsGrowthBound)
+      << "grew by " << (after - before) / 1024 << " KiB";
+}
+
+// Memory deltas: what one Faaslet wrote, applied to another.
+uint32_t hostDouble(wasm::Instance&, uint32_t x) {
+  return 2 * x;
+}
+
+TEST(MemoryDelta, CarriesWrittenPagesAndGlobals) {
+  wasm::HostRegistry reg;
+  reg.add<&hostDouble>("test", "double");
+  auto module = test::loadGuest("snapshot", &reg);
+  ASSERT_TRUE(module);
+  auto proto = faaslet::ProtoFaaslet::create(module, reg);
+  ASSERT_TRUE(proto) << proto.error().message;
+  auto a = (*proto)->newFaaslet();
+  auto b = (*proto)->newFaaslet();
+  ASSERT_TRUE(a && b);
+  auto& ia = (*a)->instance();
+  using wasm::Value;
+  ASSERT_TRUE(ia.call("init"));
+  ASSERT_TRUE(ia.call("store", std::vector<Value>{Value::makeI32(64), Value::makeI32(99)}));
+  ASSERT_TRUE(ia.call("grow", std::vector<Value>{Value::makeI32(1)}));
+  ASSERT_TRUE(
+      ia.call("store", std::vector<Value>{Value::makeI32(65536 + 8), Value::makeI32(5)}));
+  ASSERT_TRUE(ia.call("bump"));
+  auto delta = (*a)->takeDelta();
+  ASSERT_TRUE(delta) << delta.error().message;
+  EXPECT_EQ(delta->memoryBytes, 2u * 65536);
+  EXPECT_LE(delta->pages.size(), 3u);  // only what was written, not the whole memory
+  ASSERT_TRUE((*b)->applyDelta(*delta));
+  auto& ib = (*b)->instance();
+  EXPECT_EQ(ib.call("load", std::vector<Value>{Value::makeI32(64)})->at(0).i32, 99u);
+  EXPECT_EQ(ib.call("load", std::vector<Value>{Value::makeI32(65536 + 8)})->at(0).i32, 5u);
+  EXPECT_EQ(ib.call("counter_via_table")->at(0).i32, 8u);
+  // A delta of another shape is refused.
+  faaslet::MemoryDelta broken = *delta;
+  broken.data.pop_back();
+  EXPECT_FALSE((*b)->applyDelta(broken));
+}
+
+}  // namespace
+}  // namespace nearfaas

@@ -1,0 +1,88 @@
+/* Test function for the Faasm host interface: the input selects a probe.
+ *   isolation      static buffer: outputs "clean" if empty (then fills it
+ *                  with the input) or "LEAK:<contents>" if a previous call's
+ *                  data is still there.
+ *   bad_state_key  writes state with an empty key (must trap).
+ *   lock_and_exit  takes the write lock of "probe_lock" and returns holding it.
+ *   lock           takes and releases the write lock of "probe_lock"; "locked".
+ *   chain_trap     chains "probe" with input "trap", awaits it, outputs its
+ *                  return value.
+ *   trap           traps.
+ *   spin           loops forever (timeout).
+ *   grow           allocates until memory runs out (memory limit).
+ *   state_ptr      maps state "probe_mapped" (8 bytes) and increments its
+ *                  first byte, outputs the new value; a second call on
+ *                  another Faaslet must see the first call's write.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "faasm/faasm.h"
+
+static char buffer[64];
+/* Keeps allocations observable, so the compiler cannot elide them. */
+static char* volatile sink;
+
+static void out(const char* s) {
+  faasmSetOutput((const uint8_t*)s, (long)strlen(s));
+}
+
+int main(int argc, char* argv[]) {
+  (void)argc;
+  (void)argv;
+  char in[64] = {0};
+  long n = faasmGetInputSize();
+  if (n >= (long)sizeof in) n = sizeof in - 1;
+  faasmGetInput((uint8_t*)in, n);
+  if (strcmp(in, "isolation") == 0) {
+    if (buffer[0]) {
+      char msg[80] = "LEAK:";
+      strcat(msg, buffer);
+      out(msg);
+    } else {
+      strcpy(buffer, "previous call");
+      out("clean");
+    }
+  } else if (strcmp(in, "bad_state_key") == 0) {
+    faasmWriteState("", (const uint8_t*)"x", 1);
+    out("wrote");
+  } else if (strcmp(in, "lock_and_exit") == 0) {
+    faasmLockStateWrite("probe_lock");
+    out("holding");
+  } else if (strcmp(in, "lock") == 0) {
+    faasmLockStateWrite("probe_lock");
+    faasmUnlockStateWrite("probe_lock");
+    out("locked");
+  } else if (strcmp(in, "chain_trap") == 0) {
+    unsigned id = faasmChainNamed("probe", (const uint8_t*)"trap", 4);
+    unsigned rc = faasmAwaitCall(id);
+    char msg[32];
+    msg[0] = (char)('0' + (rc % 10));
+    msg[1] = 0;
+    out(msg);
+  } else if (strcmp(in, "trap") == 0) {
+    __builtin_trap();
+  } else if (strcmp(in, "spin") == 0) {
+    for (volatile int i = 0;; i++) {
+    }
+  } else if (strcmp(in, "grow") == 0) {
+    for (;;) {
+      char* p = malloc(1 << 20);
+      if (!p) break;
+      p[0] = 1;
+      sink = p;
+    }
+    out("malloc failed");
+  } else if (strcmp(in, "state_ptr") == 0) {
+    uint8_t* p = faasmReadStatePtr("probe_mapped", 8);
+    p[0]++;
+    char msg[8];
+    msg[0] = (char)('0' + p[0]);
+    msg[1] = 0;
+    out(msg);
+  } else {
+    out("unknown probe");
+    return 3;
+  }
+  return 0;
+}
