@@ -22,45 +22,30 @@
  */
 #include "faasm/faasm.h"
 
-#include "ndpapi.h"
+#include "ndp_common.h"
 
 #include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace {
-
-constexpr int64_t kMaxObjectLen = int64_t{1} << 30;  // 1 GiB
-
-void setOutput(std::string_view text) {
-  faasmSetOutput(BYTES_CONST(text.data()), static_cast<long>(text.size()));
-}
-
-}  // namespace
+using ndp::setOutput;
 
 int main(int, char*[]) {
-  std::string input(static_cast<size_t>(faasmGetInputSize()), '\0');
-  if (!input.empty()) faasmGetInput(BYTES(input.data()), static_cast<long>(input.size()));
-  size_t space = input.find(' ');
-  if (space == std::string::npos || space == 0 || space + 1 == input.size()) {
+  std::string input = ndp::readInput();
+  std::string_view key, pattern;
+  if (!ndp::splitKeyArg(input, &key, &pattern)) {
     setOutput("FAILED - no key/value pair. Usage: grep with input 'key regex'");
     return 0;
   }
-  std::string_view key(input.data(), space);
-  std::string pattern = input.substr(space + 1);
   std::vector<size_t> offsets;
 
   int rc = faasmndp_storageCallAndAwait(key.data(), static_cast<uint32_t>(key.size()), [&]() {
     uint32_t len = 0;
-    uint8_t* data =
-        __faasmndp_getMmap(key.data(), static_cast<int32_t>(key.size()), 0, kMaxObjectLen, &len);
-    if (data == nullptr) {
-      setOutput("FAILED - no object found with the given key");
-      return 1;
-    }
+    uint8_t* data = ndp::mapObject(key, &len);
+    if (data == nullptr) return 1;
     const char* begin = reinterpret_cast<const char*>(data);
-    std::regex re(pattern, std::regex::ECMAScript);
+    std::regex re(pattern.begin(), pattern.end(), std::regex::ECMAScript);
     for (std::cregex_iterator it(begin, begin + len, re), end; it != end; ++it)
       offsets.push_back(static_cast<size_t>(it->position(0)));
     __faasmndp_unmap(data, static_cast<int32_t>(len));

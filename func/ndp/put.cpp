@@ -17,22 +17,15 @@
  */
 #include "faasm/faasm.h"
 
-#include "ndpapi.h"
+#include "ndp_common.h"
 
 #include <string>
 #include <string_view>
 
-namespace {
-
-void setOutput(std::string_view text) {
-  faasmSetOutput(BYTES_CONST(text.data()), static_cast<long>(text.size()));
-}
-
-}  // namespace
+using ndp::setOutput;
 
 int main(int, char*[]) {
-  std::string input(static_cast<size_t>(faasmGetInputSize()), '\0');
-  if (!input.empty()) faasmGetInput(BYTES(input.data()), static_cast<long>(input.size()));
+  std::string input = ndp::readInput();
 
   size_t space = input.find(' ');
   if (input.size() < 2 || space == std::string::npos) {

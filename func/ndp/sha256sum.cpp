@@ -17,7 +17,7 @@
  */
 #include "faasm/faasm.h"
 
-#include "ndpapi.h"
+#include "ndp_common.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -27,11 +27,8 @@
 
 namespace {
 
-constexpr int64_t kMaxObjectLen = int64_t{1} << 30;  // 1 GiB
+using ndp::setOutput;
 
-void setOutput(std::string_view text) {
-  faasmSetOutput(BYTES_CONST(text.data()), static_cast<long>(text.size()));
-}
 
 // ---- SHA-256 (FIPS 180-4) ----
 
@@ -137,12 +134,8 @@ struct HashJob {
 int32_t hashObject(int32_t jobAddress) {
   HashJob* job = reinterpret_cast<HashJob*>(static_cast<intptr_t>(jobAddress));
   uint32_t len = 0;
-  uint8_t* data = __faasmndp_getMmap(job->key.data(), static_cast<int32_t>(job->key.size()), 0,
-                                     kMaxObjectLen, &len);
-  if (data == nullptr) {
-    setOutput("FAILED - no object found with the given key");
-    return 1;
-  }
+  uint8_t* data = ndp::mapObject(job->key, &len);
+  if (data == nullptr) return 1;
   Sha256 sha;
   sha.update(data, len);
   sha.finish(job->digest);
@@ -151,12 +144,11 @@ int32_t hashObject(int32_t jobAddress) {
 }
 
 int main(int, char*[]) {
-  std::string key(static_cast<size_t>(faasmGetInputSize()), '\0');
+  std::string key = ndp::readInput();
   if (key.empty()) {
     setOutput("FAILED - invalid args. Usage: sha256sum with input 'key'");
     return 0;
   }
-  faasmGetInput(BYTES(key.data()), static_cast<long>(key.size()));
 
   HashJob job{};
   job.key = key;

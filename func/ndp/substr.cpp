@@ -21,19 +21,16 @@
  */
 #include "faasm/faasm.h"
 
-#include "ndpapi.h"
+#include "ndp_common.h"
 
 #include <string>
 #include <string_view>
 
 namespace {
 
-constexpr int64_t kMaxObjectLen = int64_t{1} << 30;  // 1 GiB
-constexpr int32_t kMaxMatches = 64;
+using ndp::setOutput;
 
-void setOutput(std::string_view text) {
-  faasmSetOutput(BYTES_CONST(text.data()), static_cast<long>(text.size()));
-}
+constexpr int32_t kMaxMatches = 64;
 
 struct SearchJob {
   std::string_view key;
@@ -48,12 +45,8 @@ struct SearchJob {
 int32_t findOccurrences(int32_t jobAddress, int32_t maxMatches) {
   SearchJob* job = reinterpret_cast<SearchJob*>(static_cast<intptr_t>(jobAddress));
   uint32_t len = 0;
-  uint8_t* data = __faasmndp_getMmap(job->key.data(), static_cast<int32_t>(job->key.size()), 0,
-                                     kMaxObjectLen, &len);
-  if (data == nullptr) {
-    setOutput("FAILED - no object found with the given key");
-    return 1;
-  }
+  uint8_t* data = ndp::mapObject(job->key, &len);
+  if (data == nullptr) return 1;
   std::string_view text(reinterpret_cast<const char*>(data), len);
   job->matches = 0;
   size_t from = 0;
@@ -68,16 +61,12 @@ int32_t findOccurrences(int32_t jobAddress, int32_t maxMatches) {
 }
 
 int main(int, char*[]) {
-  std::string input(static_cast<size_t>(faasmGetInputSize()), '\0');
-  if (!input.empty()) faasmGetInput(BYTES(input.data()), static_cast<long>(input.size()));
-  size_t space = input.find(' ');
-  if (space == std::string::npos || space == 0 || space + 1 == input.size()) {
+  std::string input = ndp::readInput();
+  SearchJob job{};
+  if (!ndp::splitKeyArg(input, &job.key, &job.pattern)) {
     setOutput("FAILED - no key/value pair. Usage: grep with input 'key regex'");
     return 0;
   }
-  SearchJob job{};
-  job.key = std::string_view(input.data(), space);
-  job.pattern = std::string_view(input.data() + space + 1, input.size() - space - 1);
 
   int rc = __faasmndp_storageCallAndAwait2(
       job.key.data(), static_cast<uint32_t>(job.key.size()),

@@ -21,7 +21,7 @@
  */
 #include "faasm/faasm.h"
 
-#include "ndpapi.h"
+#include "ndp_common.h"
 
 #include <stdio.h>
 
@@ -31,11 +31,8 @@
 
 namespace {
 
-constexpr int64_t kMaxObjectLen = int64_t{1} << 30;  // 1 GiB
+using ndp::setOutput;
 
-void setOutput(std::string_view text) {
-  faasmSetOutput(BYTES_CONST(text.data()), static_cast<long>(text.size()));
-}
 
 // Shared between main and countWords.
 std::string_view objectKey;
@@ -50,12 +47,8 @@ bool isSeparator(char c) {
 // Runs near the object: counts its words into wordCounts.
 int countWords() {
   uint32_t len = 0;
-  uint8_t* data = __faasmndp_getMmap(objectKey.data(), static_cast<int32_t>(objectKey.size()), 0,
-                                     kMaxObjectLen, &len);
-  if (data == nullptr) {
-    setOutput("FAILED - no object found with the given key");
-    return 1;
-  }
+  uint8_t* data = ndp::mapObject(objectKey, &len);
+  if (data == nullptr) return 1;
   const char* text = reinterpret_cast<const char*>(data);
   size_t i = 0;
   while (i < len) {
@@ -71,12 +64,11 @@ int countWords() {
 }
 
 int main(int, char*[]) {
-  std::string key(static_cast<size_t>(faasmGetInputSize()), '\0');
+  std::string key = ndp::readInput();
   if (key.empty()) {
     setOutput("FAILED - no key. Usage: wordcount with input 'key'");
     return 1;
   }
-  faasmGetInput(BYTES(key.data()), static_cast<long>(key.size()));
   objectKey = key;
 
   int rc =

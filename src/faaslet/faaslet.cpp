@@ -39,10 +39,6 @@ bool runtimeRunsCtors(const wasm::ModuleInfo& info) {
   return std::find(calls.begin(), calls.end(), ctors->index) == calls.end();
 }
 
-std::string failureText(const wasm::Trap& trap) {
-  return trap.describe();
-}
-
 }  // namespace
 
 Result<std::shared_ptr<ProtoFaaslet>> ProtoFaaslet::create(wasm::ModuleHandle module,
@@ -67,11 +63,11 @@ Result<std::shared_ptr<ProtoFaaslet>> ProtoFaaslet::create(wasm::ModuleHandle mo
   co.timeout = settings.initTimeout;
   if (runtimeRunsCtors(info)) {
     if (auto r = (*inst)->call(kCtors, {}, co); !r)
-      return fail("constructors failed: ", failureText(r.error()));
+      return fail("constructors failed: ", r.error().describe());
   }
   if (const auto* z = info.findExport(kZygote); z && z->kind == wasm::ExternKind::Func) {
     auto r = (*inst)->call(kZygote, {}, co);
-    if (!r) return fail("zygote failed: ", failureText(r.error()));
+    if (!r) return fail("zygote failed: ", r.error().describe());
     if (!r->empty() && r->at(0).type == ValType::I32 && r->at(0).i32 != 0)
       return fail("zygote returned ", static_cast<int32_t>(r->at(0).i32));
   }
@@ -87,6 +83,16 @@ Result<std::shared_ptr<ProtoFaaslet>> ProtoFaaslet::create(wasm::ModuleHandle mo
 Result<std::unique_ptr<Faaslet>> ProtoFaaslet::newFaaslet() const {
   std::unique_ptr<Faaslet> f(new Faaslet());
   f->proto_ = shared_from_this();
+  // Where the guest's stdio goes is fixed per Faaslet, not set per call.
+  if (settings_.captureStdio) {
+    host::CallContext* ctx = &f->context_;
+    ctx->output = [ctx](int fd, std::string_view bytes) {
+      (fd == 2 ? ctx->capturedStderr : ctx->capturedStdout).append(bytes);
+    };
+    ctx->input = [](uint8_t*, size_t) -> size_t { return 0; };
+  } else {
+    host::passThroughStdio(f->context_);
+  }
   auto inst = snapshot_->restore(&f->context_, settings_.maxMemoryPages);
   if (!inst) return std::unexpected(inst.error());
   f->instance_ = std::move(*inst);
@@ -141,7 +147,7 @@ CallOutcome Faaslet::execute(const CallRequest& request, std::chrono::millisecon
       out.returnValue = r.error().exitCode;
     } else {
       out.returnValue = 1;
-      out.error = failureText(r.error());
+      out.error = r.error().describe();
     }
   }
   return out;
@@ -155,14 +161,6 @@ Result<CallOutcome> Faaslet::run(uint32_t callId, const CallRequest& request,
   context_.services = services;
   context_.args = {kArgv0};
   for (const auto& a : request.cmdline) context_.args.push_back(a);
-  if (proto_->settings().captureStdio) {
-    context_.output = [this](int fd, std::string_view bytes) {
-      (fd == 2 ? context_.capturedStderr : context_.capturedStdout).append(bytes);
-    };
-    context_.input = [](uint8_t*, size_t) -> size_t { return 0; };
-  } else {
-    host::passThroughStdio(context_);
-  }
   CallOutcome out = execute(request, timeout);
   out.output = std::move(context_.outputData);
   out.stdoutText = std::move(context_.capturedStdout);

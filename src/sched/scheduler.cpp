@@ -11,6 +11,12 @@ using host::CallRequest;
 
 namespace {
 thread_local bool tIsExecutor = false;
+
+void failForShutdown(CallOutcome& out) {
+  out.returnValue = 1;
+  out.error = "the executor is shutting down";
+  out.output.clear();
+}
 constexpr auto kExpirySweepInterval = std::chrono::seconds(1);
 }  // namespace
 
@@ -69,9 +75,7 @@ Scheduler::~Scheduler() {
     for (uint32_t id : queue_) {
       auto& r = *records_[id];
       r.state = CallState::Done;
-      r.outcome.returnValue = 1;
-      r.outcome.error = "the executor is shutting down";
-      r.outcome.output.clear();
+      failForShutdown(r.outcome);
     }
     queue_.clear();
   }
@@ -94,8 +98,7 @@ uint32_t Scheduler::submit(CallRequest request) {
     records_.emplace(id, record);
     if (stopping_) {
       record->state = CallState::Done;
-      record->outcome.returnValue = 1;
-      record->outcome.error = "the executor is shutting down";
+      failForShutdown(record->outcome);
       return id;
     }
     queue_.push_back(id);

@@ -46,6 +46,17 @@ Result<int> imageFromMemory(const uint8_t* data, uint64_t size) {
   return fd;
 }
 
+// Makes `table` hold `n` elements (keeping its storage when the size fits).
+template <typename Table>
+bool resizeTable(Table* table, size_t n) {
+  if (table->size == n && table->data) return true;
+  void* data = std::realloc(table->data, std::max<size_t>(n, 1) * sizeof(*table->data));
+  if (!data) return false;
+  table->data = static_cast<decltype(table->data)>(data);
+  table->size = static_cast<uint32_t>(n);
+  return true;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const InstanceSnapshot>> InstanceSnapshot::capture(const Instance& inst) {
@@ -114,29 +125,18 @@ Result<void> InstanceSnapshot::restoreTables(Instance& inst) const {
   for (const auto& img : tables_) {
     if (img.funcref) {
       auto* table = static_cast<wasm_rt_funcref_table_t*>(abi.table(inst.raw_, img.index));
-      size_t n = img.funcs.size();
-      if (table->size != n || !table->data) {
-        void* data = std::realloc(table->data, std::max<size_t>(n, 1) * sizeof(wasm_rt_funcref_t));
-        if (!data) return fail("snapshot: out of memory for a table");
-        table->data = static_cast<wasm_rt_funcref_t*>(data);
-      }
-      for (size_t i = 0; i < n; ++i) {
+      if (!resizeTable(table, img.funcs.size()))
+        return fail("snapshot: out of memory for a table");
+      for (size_t i = 0; i < img.funcs.size(); ++i) {
         table->data[i] = img.funcs[i];
         table->data[i].module_instance = translate(img.funcs[i].module_instance, inst);
       }
-      table->size = static_cast<uint32_t>(n);
       table->max_size = img.maxSize;
     } else {
       auto* table = static_cast<wasm_rt_externref_table_t*>(abi.table(inst.raw_, img.index));
-      size_t n = img.externs.size();
-      if (table->size != n || !table->data) {
-        void* data =
-            std::realloc(table->data, std::max<size_t>(n, 1) * sizeof(wasm_rt_externref_t));
-        if (!data) return fail("snapshot: out of memory for a table");
-        table->data = static_cast<wasm_rt_externref_t*>(data);
-      }
+      if (!resizeTable(table, img.externs.size()))
+        return fail("snapshot: out of memory for a table");
       std::copy(img.externs.begin(), img.externs.end(), table->data);
-      table->size = static_cast<uint32_t>(n);
       table->max_size = img.maxSize;
     }
   }

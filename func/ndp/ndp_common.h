@@ -1,0 +1,44 @@
+// Helpers shared by the ndp/ functions: input, output and mapping a whole
+// object, with the messages their contracts give.
+#pragma once
+
+#include "faasm/faasm.h"
+#include "ndpapi.h"
+
+#include <string>
+#include <string_view>
+
+namespace ndp {
+
+// Largest object the functions read (as Faasm-NDP's examples).
+constexpr int64_t kMaxObjectLen = int64_t{1} << 30;  // 1 GiB
+
+inline void setOutput(std::string_view text) {
+  faasmSetOutput(BYTES_CONST(text.data()), static_cast<long>(text.size()));
+}
+
+inline std::string readInput() {
+  std::string input(static_cast<size_t>(faasmGetInputSize()), '\0');
+  if (!input.empty()) faasmGetInput(BYTES(input.data()), static_cast<long>(input.size()));
+  return input;
+}
+
+// "<key> <arg>" split at the first space; false if either part is empty.
+inline bool splitKeyArg(const std::string& input, std::string_view* key, std::string_view* arg) {
+  size_t space = input.find(' ');
+  if (space == std::string::npos || space == 0 || space + 1 == input.size()) return false;
+  *key = std::string_view(input.data(), space);
+  *arg = std::string_view(input.data() + space + 1, input.size() - space - 1);
+  return true;
+}
+
+// The whole object `key` in guest memory (release with __faasmndp_unmap), or
+// nullptr with the "no object" output set.
+inline uint8_t* mapObject(std::string_view key, uint32_t* len) {
+  uint8_t* data =
+      __faasmndp_getMmap(key.data(), static_cast<int32_t>(key.size()), 0, kMaxObjectLen, len);
+  if (data == nullptr) setOutput("FAILED - no object found with the given key");
+  return data;
+}
+
+}  // namespace ndp
