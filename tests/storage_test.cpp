@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/buckets.h"
 #include "storage/directory_store.h"
 
 namespace nearfaas::storage {
@@ -263,6 +264,20 @@ TEST_F(StorageTest, InvalidBucketsAreRejected) {
     put(bucket, "k", "v");
     EXPECT_EQ(textOf(*store_->get(bucket, "k")), "v");
   }
+}
+
+// System buckets start with '.', user names may not, so no user's objects can
+// land in (or read) a system bucket.
+TEST_F(StorageTest, UserNamesCannotReachSystemBuckets) {
+  for (std::string_view bucket : {kFunctionsBucket, kSharedFilesBucket}) {
+    SCOPED_TRACE(std::string(bucket));
+    EXPECT_TRUE(validateBucket(bucket).has_value());
+    EXPECT_EQ(codeOf(validateUser(bucket)), StoreErrorCode::InvalidBucket);
+  }
+  EXPECT_EQ(codeOf(validateUser(".hidden")), StoreErrorCode::InvalidBucket);
+  EXPECT_EQ(codeOf(validateUser("a/b")), StoreErrorCode::InvalidBucket);
+  EXPECT_TRUE(validateUser("demo").has_value());
+  EXPECT_TRUE(validateUser("a.b").has_value());
 }
 
 TEST_F(StorageTest, LimitsAreSettings) {

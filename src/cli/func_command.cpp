@@ -10,6 +10,7 @@
 #include "base/process.h"
 #include "sched/node.h"
 #include "sdk_config.h"
+#include "storage/buckets.h"
 
 namespace nearfaas::cli {
 
@@ -31,8 +32,7 @@ struct NodeOptions {
     if (!running) return;
     app.add_option("--slots", slots, "executor threads (default: number of cores)");
     app.add_option("--timeout", timeoutMs, "call deadline in milliseconds")->capture_default_str();
-    app.add_option("--max-memory-pages", maxMemoryPages,
-                   "memory limit per Faaslet in 64 KiB pages")
+    app.add_option("--max-memory-pages", maxMemoryPages, "memory limit per Faaslet in 64 KiB pages")
         ->capture_default_str();
   }
   Result<std::unique_ptr<sched::Node>> open() const {
@@ -60,15 +60,19 @@ int buildFunction(const std::vector<std::string>& sources, const std::string& ou
                   const std::vector<std::string>& extra) {
   bool cxx = std::any_of(sources.begin(), sources.end(), isCxx);
   std::vector<std::string> argv = {cxx ? NEARFAAS_SDK_CXX : NEARFAAS_SDK_CC};
-  for (const char* f : {NEARFAAS_SDK_COMPILE_FLAGS}) argv.push_back(f);
+  for (const char* f : {NEARFAAS_SDK_COMPILE_FLAGS})
+    argv.push_back(f);
   if (cxx)
-    for (const char* f : {NEARFAAS_SDK_CXX_FLAGS}) argv.push_back(f);
+    for (const char* f : {NEARFAAS_SDK_CXX_FLAGS})
+      argv.push_back(f);
   argv.push_back("-I" NEARFAAS_SDK_INCLUDE_DIR);
   argv.insert(argv.end(), extra.begin(), extra.end());
   argv.insert(argv.end(), sources.begin(), sources.end());
-  for (const char* f : {NEARFAAS_SDK_LINK_FLAGS}) argv.push_back(f);
+  for (const char* f : {NEARFAAS_SDK_LINK_FLAGS})
+    argv.push_back(f);
   argv.push_back(NEARFAAS_SDK_LIBFAASM);
-  for (const char* f : {NEARFAAS_SDK_LINK_LIBS}) argv.push_back(f);
+  for (const char* f : {NEARFAAS_SDK_LINK_LIBS})
+    argv.push_back(f);
   argv.push_back("-o");
   argv.push_back(out);
   auto r = runProcess(argv, kBuildTimeout);
@@ -118,6 +122,7 @@ int runFunction(const NodeOptions& o, const std::string& user, const std::string
 
 int putObject(const NodeOptions& o, const std::string& user, const std::string& key,
               const std::string& file) {
+  if (auto v = storage::validateUser(user); !v) return error(v.error().message);
   auto data = readFile(file);
   if (!data) return error(data.error().message);
   auto node = o.open();
@@ -127,6 +132,7 @@ int putObject(const NodeOptions& o, const std::string& user, const std::string& 
 }
 
 int getObject(const NodeOptions& o, const std::string& user, const std::string& key) {
+  if (auto v = storage::validateUser(user); !v) return error(v.error().message);
   auto node = o.open();
   if (!node) return error(node.error().message);
   auto data = (*node)->objects().get(user, key);
@@ -148,8 +154,9 @@ void addFuncCommands(CLI::App& app, int& exitStatus) {
   auto b = std::make_shared<BuildArgs>();
   auto* build = func->add_subcommand(
       "build", "Compile C/C++ sources into a function (.wasm) with the NearFaaS SDK");
-  build->add_option("source", b->sources, "C or C++ source files")->required()->check(
-      CLI::ExistingFile);
+  build->add_option("source", b->sources, "C or C++ source files")
+      ->required()
+      ->check(CLI::ExistingFile);
   build->add_option("-o,--output", b->out, "output .wasm file")->required();
   build->add_option("--flag", b->extra, "extra compiler flag (repeatable), e.g. --flag=-DX=1");
   build->callback([b, &exitStatus] { exitStatus = buildFunction(b->sources, b->out, b->extra); });

@@ -1,9 +1,11 @@
 #include "sched/function_store.h"
 
+#include "storage/buckets.h"
+
 namespace nearfaas::sched {
 
 Result<void> validateFunctionName(std::string_view user, std::string_view name) {
-  if (auto r = storage::validateBucket(user); !r) return fail("invalid user: ", r.error().message);
+  if (auto r = storage::validateUser(user); !r) return fail("invalid user: ", r.error().message);
   if (auto r = storage::validateBucket(name); !r)
     return fail("invalid function name: ", r.error().message);
   return {};
@@ -17,8 +19,7 @@ FunctionStore::FunctionStore(storage::ObjectStore& objects, wasm::Engine& engine
                              const wasm::HostRegistry& host, faaslet::FaasletSettings settings)
     : objects_(objects), engine_(engine), host_(host), settings_(settings) {}
 
-Result<std::shared_ptr<faaslet::ProtoFaaslet>> FunctionStore::build(
-    std::span<const uint8_t> wasm) {
+Result<std::shared_ptr<faaslet::ProtoFaaslet>> FunctionStore::build(std::span<const uint8_t> wasm) {
   auto module = engine_.load(wasm, &host_);
   if (!module) return std::unexpected(module.error());
   return faaslet::ProtoFaaslet::create(*module, host_, settings_);
@@ -29,7 +30,7 @@ Result<void> FunctionStore::add(std::string_view user, std::string_view name,
   if (auto v = validateFunctionName(user, name); !v) return v;
   auto proto = build(wasm);
   if (!proto) return std::unexpected(proto.error());
-  if (auto r = objects_.put(kFunctionsBucket, functionKey(user, name), wasm); !r)
+  if (auto r = objects_.put(storage::kFunctionsBucket, functionKey(user, name), wasm); !r)
     return fail("storing the function: ", r.error().message);
   std::lock_guard l(mutex_);
   protos_[functionKey(user, name)] = std::move(*proto);
@@ -44,7 +45,7 @@ Result<std::shared_ptr<faaslet::ProtoFaaslet>> FunctionStore::proto(std::string_
     std::lock_guard l(mutex_);
     if (auto it = protos_.find(key); it != protos_.end()) return it->second;
   }
-  auto wasm = objects_.get(kFunctionsBucket, key);
+  auto wasm = objects_.get(storage::kFunctionsBucket, key);
   if (!wasm) {
     if (wasm.error().code == storage::StoreErrorCode::NotFound)
       return fail("no function ", user, "/", name);

@@ -1,4 +1,4 @@
-// Functions of users: their wasm in the object store (bucket "functions",
+// Functions of users: their wasm in the object store (storage::kFunctionsBucket,
 // key <user>/<name>/function.wasm), machine code in the engine's code cache,
 // and one Proto-Faaslet per function, made on first use.
 #pragma once
@@ -17,17 +17,15 @@
 
 namespace nearfaas::sched {
 
-inline constexpr const char* kFunctionsBucket = "functions";
-
-// Users and function names: what the store allows for a bucket name
-// ([A-Za-z0-9._-], not "." or "..").
+// Users follow storage::validateUser; function names what the store allows
+// for a bucket name ([A-Za-z0-9._-], not "." or "..").
 Result<void> validateFunctionName(std::string_view user, std::string_view name);
 std::string functionKey(std::string_view user, std::string_view name);
 
 class FunctionStore {
  public:
-  FunctionStore(storage::ObjectStore& objects, wasm::Engine& engine,
-                const wasm::HostRegistry& host, faaslet::FaasletSettings settings = {});
+  FunctionStore(storage::ObjectStore& objects, wasm::Engine& engine, const wasm::HostRegistry& host,
+                faaslet::FaasletSettings settings = {});
 
   // Validates and compiles `wasm` (imports are checked against the host) and
   // stores it; replaces an existing function (and its Proto-Faaslet).

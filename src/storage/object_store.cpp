@@ -1,5 +1,7 @@
 #include "storage/object_store.h"
 
+#include "storage/buckets.h"
+
 namespace nearfaas::storage {
 
 namespace {
@@ -35,6 +37,14 @@ StoreResult<void> validateBucket(std::string_view bucket, const StoreLimits& lim
       return storeFail(StoreErrorCode::InvalidBucket, "bucket name ", quoted(bucket),
                        " may only contain A-Z a-z 0-9 . _ -");
   }
+  return {};
+}
+
+StoreResult<void> validateUser(std::string_view user, const StoreLimits& limits) {
+  if (auto r = validateBucket(user, limits); !r) return r;
+  if (user.front() == '.')
+    return storeFail(StoreErrorCode::InvalidBucket, "user name ", quoted(user),
+                     " may not start with '.' (reserved for the system's buckets)");
   return {};
 }
 
