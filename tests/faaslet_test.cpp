@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "faaslet/faaslet.h"
 #include "host/faasm.h"
 #include "sched/node.h"
+#include "storage/buckets.h"
 #include "test_env.h"
 
 namespace nearfaas {
@@ -31,6 +33,8 @@ class NodeTest : public ::testing::Test {
   void SetUp() override {
     sched::NodeConfig c;
     c.dataDir = dir_.path();
+    c.codeCacheDir = test::testCacheDir();
+    c.faaslet.files.maxScratchBytes = 4 << 20;
     c.scheduler.slots = kSlots;
     c.scheduler.callTimeout = std::chrono::seconds(20);
     c.faaslet.maxMemoryPages = 4096;  // 256 MiB
@@ -70,7 +74,8 @@ TEST_F(NodeTest, DemoFunctions) {
 }
 
 TEST_F(NodeTest, NdpFunctionsOnOneHost) {
-  for (const char* f : {"put", "get", "wordcount", "grep", "substr", "sha256sum"}) add("ndp", f);
+  for (const char* f : {"put", "get", "wordcount", "grep", "substr", "sha256sum"})
+    add("ndp", f);
   for (bool forbid : {false, true}) {
     SCOPED_TRACE(forbid ? "forbid_ndp" : "ndp");
     EXPECT_EQ(text(call("ndp", "put", "key v1 v2 v3", forbid).output), "OK");
@@ -86,8 +91,8 @@ TEST_F(NodeTest, NdpFunctionsOnOneHost) {
   ASSERT_TRUE(stored);
   EXPECT_EQ(text(*stored), "v1 v2 v3");
   // Words sorted bytewise; bytes >= 0x80 separate words.
-  ASSERT_TRUE(node_->objects().put("ndp", "words", Bytes{'b', ' ', 'a', 0xc3, 0xa9, 'b', '\n',
-                                                         'a'}));
+  ASSERT_TRUE(
+      node_->objects().put("ndp", "words", Bytes{'b', ' ', 'a', 0xc3, 0xa9, 'b', '\n', 'a'}));
   EXPECT_EQ(text(call("ndp", "wordcount", "words").output), "a\t2\nb\t2\n");
 }
 
@@ -105,7 +110,8 @@ TEST_F(NodeTest, MissingObjectFailsCleanly) {
 
 TEST_F(NodeTest, CallsDoNotSeeEarlierCalls) {
   add("test", "probe");
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(text(call("test", "probe", "isolation").output), "clean");
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(text(call("test", "probe", "isolation").output), "clean");
 }
 
 TEST_F(NodeTest, ChainFanOutWiderThanThePool) {
@@ -139,7 +145,8 @@ TEST_F(NodeTest, StateSharedByConcurrentCalls) {
   EXPECT_EQ(text(call("demo", "state", "reset").output), "0");
   const int calls = 40;
   std::vector<uint32_t> ids;
-  for (int i = 0; i < calls; ++i) ids.push_back(node_->scheduler().submit({"demo", "state", {}}));
+  for (int i = 0; i < calls; ++i)
+    ids.push_back(node_->scheduler().submit({"demo", "state", {}}));
   std::set<std::string> seen;
   for (uint32_t id : ids) {
     auto o = node_->scheduler().await(id);
@@ -189,6 +196,93 @@ TEST_F(NodeTest, ErrorPaths) {
   EXPECT_FALSE(node_->objects().put("..", "x", Bytes{'x'}));
 }
 
+// The WASI file view through wasi-libc: scratch files, shared files, and no
+// way out to the host's file system.
+class FileViewTest : public NodeTest {
+ protected:
+  void SetUp() override {
+    NodeTest::SetUp();
+    add("test", "files");
+    ASSERT_TRUE(node_->objects().put(storage::kSharedFilesBucket, "data/greeting.txt",
+                                     Bytes{'h', 'e', 'l', 'l', 'o'}));
+    ASSERT_TRUE(node_->objects().put(storage::kSharedFilesBucket, "data/other", Bytes{'x'}));
+  }
+  std::string run(const std::string& scenario) {
+    auto out = call("test", "files", scenario);
+    EXPECT_EQ(out.returnValue, 0) << out.error << out.stderrText;
+    return text(out.output);
+  }
+};
+
+TEST_F(FileViewTest, ScratchFilesWorkAndDoNotOutliveTheCall) {
+  EXPECT_EQ(run("scratch"),
+            "write /tmp/a.txt: ok\n"
+            "read /tmp/a.txt: alpha\n"
+            "write relative b.txt: ok\n"
+            "read /b.txt: beta\n"
+            "append: alpha+more\n"
+            "mkdir /tmp/d: ok\n"
+            "rename: ok\n"
+            "stat old name: errno 44\n"
+            "size: 10\n"
+            "write /tmp/d/c.txt: ok\n"
+            "list /tmp/d: a.txt,c.txt\n"
+            "rmdir non-empty: errno 55\n"
+            "unlink a: ok\n"
+            "unlink c: ok\n"
+            "rmdir: ok\n"
+            "seek+read: 34\n"
+            "write /tmp/keep: ok\n"
+            "list /: b.txt,shared,tmp\n");
+  // The next calls (on either Faaslet of the pool) find an empty scratch tree.
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(run("leftover"), "leftover: clean\nlist /tmp: \n");
+}
+
+TEST_F(FileViewTest, SharedFilesAreReadOnly) {
+  EXPECT_EQ(run("shared"),
+            "read /shared: hello\n"
+            "read faasm://: hello\n"
+            "list /shared/data: greeting.txt,other\n"
+            "write shared: errno 69\n"  // EROFS
+            "unlink shared: errno 69\n"
+            "mkdir in shared: errno 69\n"
+            "create in shared: errno 69\n"
+            "rmdir /shared: errno 10\n"     // EBUSY
+            "missing shared: errno 44\n");  // ENOENT
+  EXPECT_EQ(text(*node_->objects().get(storage::kSharedFilesBucket, "data/greeting.txt")), "hello");
+  EXPECT_EQ(run("state"), "state: hello\n");
+}
+
+TEST_F(FileViewTest, NoPathLeavesTheView) {
+  // A symlink planted in the store's own directory, pointing at a host file.
+  std::filesystem::create_symlink(
+      "/etc/hostname", dir_.path() / "store" / storage::kSharedFilesBucket / "data" / "link");
+  EXPECT_EQ(run("escape"),
+            "../etc/passwd: errno 76\n"  // ENOTCAPABLE
+            "/../../etc/passwd: errno 76\n"
+            "/etc/passwd: errno 44\n"  // the view has no /etc
+            "/shared/../../etc/passwd: errno 76\n"
+            "/tmp/../../../proc/self/environ: errno 76\n"
+            "faasm://../../../etc/passwd: errno 76\n"
+            "/shared/../../../../../../etc/hostname: errno 76\n"
+            "/shared/data/link: errno 29\n"  // EIO: the store refuses to follow it
+            "symlink: errno 63\n"            // EPERM
+            "/tmp/link: errno 44\n"
+            "write /tmp/t: ok\n"
+            "link: errno 63\n"
+            "list /..: errno 76\n");
+}
+
+TEST_F(FileViewTest, ScratchSpaceIsBounded) {
+  // SetUp limits scratch files to 4 MiB: the 65th 64 KiB block fails with
+  // ENOSPC, and removing the file frees the space.
+  EXPECT_EQ(run("fill"),
+            "fill: 4194304 bytes, errno 51\n"
+            "unlink big: ok\n"
+            "write after unlink: ok\n");
+}
+
 TEST_F(NodeTest, TimeoutAndMemoryLimit) {
   sched::NodeConfig c;
   test::TempDir d;
@@ -212,6 +306,34 @@ TEST_F(NodeTest, TimeoutAndMemoryLimit) {
   EXPECT_EQ(text(ok.output), "locked");
 }
 
+// A call's own deadline and memory limit apply to that call only (the node
+// allows 20 s and 256 MiB here); sleeping guests wake for their deadline.
+TEST_F(NodeTest, PerCallLimits) {
+  add("test", "probe");
+  auto limited = [&](const char* probe, std::chrono::milliseconds timeout, uint32_t pages) {
+    CallRequest r;
+    r.user = "test";
+    r.function = "probe";
+    r.input.assign(probe, probe + std::strlen(probe));
+    r.timeout = timeout;
+    r.maxMemoryPages = pages;
+    return node_->scheduler().call(std::move(r));
+  };
+  EXPECT_EQ(text(call("test", "probe", "sleep").output), "slept");
+  auto start = std::chrono::steady_clock::now();
+  auto sleepy = limited("sleep_long", std::chrono::milliseconds(200), 0);
+  EXPECT_EQ(sleepy.returnValue, 1);
+  EXPECT_NE(sleepy.error.find("time"), std::string::npos) << sleepy.error;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  auto spin = limited("spin", std::chrono::milliseconds(200), 0);
+  EXPECT_EQ(spin.returnValue, 1);
+  EXPECT_NE(spin.error.find("time"), std::string::npos) << spin.error;
+  for (int i = 0; i < 2; ++i) {  // both Faaslets of the pool, limit then none
+    EXPECT_EQ(text(limited("alloc64", {}, 512).output), "failed");
+    EXPECT_EQ(text(call("test", "probe", "alloc64").output), "ok");
+  }
+}
+
 size_t residentBytes() {
   std::ifstream f("/proc/self/statm");
   size_t pages = 0, resident = 0;
@@ -224,7 +346,8 @@ constexpr size_t kThousandCallsGrowthBound = 16 << 20;
 
 TEST_F(NodeTest, ThousandCallsWithoutMemoryGrowth) {
   add("demo", "echo");
-  for (int i = 0; i < 50; ++i) call("demo", "echo", "warm-up");
+  for (int i = 0; i < 50; ++i)
+    call("demo", "echo", "warm-up");
   size_t before = residentBytes();
   for (int i = 0; i < 1000; ++i) {
     std::string in = "call " + std::to_string(i);
@@ -256,8 +379,7 @@ TEST(MemoryDelta, CarriesWrittenPagesAndGlobals) {
   ASSERT_TRUE(ia.call("init"));
   ASSERT_TRUE(ia.call("store", std::vector<Value>{Value::makeI32(64), Value::makeI32(99)}));
   ASSERT_TRUE(ia.call("grow", std::vector<Value>{Value::makeI32(1)}));
-  ASSERT_TRUE(
-      ia.call("store", std::vector<Value>{Value::makeI32(65536 + 8), Value::makeI32(5)}));
+  ASSERT_TRUE(ia.call("store", std::vector<Value>{Value::makeI32(65536 + 8), Value::makeI32(5)}));
   ASSERT_TRUE(ia.call("bump"));
   auto delta = (*a)->takeDelta();
   ASSERT_TRUE(delta) << delta.error().message;

@@ -83,6 +83,7 @@ Result<std::shared_ptr<ProtoFaaslet>> ProtoFaaslet::create(wasm::ModuleHandle mo
 Result<std::unique_ptr<Faaslet>> ProtoFaaslet::newFaaslet() const {
   std::unique_ptr<Faaslet> f(new Faaslet());
   f->proto_ = shared_from_this();
+  f->context_.fileView.setLimits(settings_.files);
   // Where the guest's stdio goes is fixed per Faaslet, not set per call.
   if (settings_.captureStdio) {
     host::CallContext* ctx = &f->context_;
@@ -112,6 +113,9 @@ CallOutcome Faaslet::execute(const CallRequest& request, std::chrono::millisecon
   CallOutcome out;
   wasm::CallOptions co;
   co.timeout = timeout;
+  if (request.timeout.count() > 0 && (timeout.count() == 0 || request.timeout < timeout))
+    co.timeout = request.timeout;
+  co.maxMemoryPages = request.maxMemoryPages;
   wasm::CallResult r;
   if (request.funcPtr == 0) {
     r = instance_->call(kStart, {}, co);
@@ -159,6 +163,7 @@ Result<CallOutcome> Faaslet::run(uint32_t callId, const CallRequest& request,
   context_.callId = callId;
   context_.request = &request;
   context_.services = services;
+  if (services) context_.fileView.bindShared(&services->objects());
   context_.args = {kArgv0};
   for (const auto& a : request.cmdline) context_.args.push_back(a);
   CallOutcome out = execute(request, timeout);

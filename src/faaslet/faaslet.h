@@ -30,6 +30,7 @@ struct FaasletSettings {
   uint32_t maxMemoryPages = wasm::kDefaultMaxMemoryPages;  // per Faaslet
   std::chrono::milliseconds initTimeout{30'000};           // constructors + zygote
   bool captureStdio = true;  // guest stdout/stderr into the outcome, not the process's
+  host::FileViewLimits files;  // each Faaslet's scratch files
 };
 
 // Linear memory pages (4 KiB) that differ from the snapshot, and every mutable

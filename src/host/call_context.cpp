@@ -12,6 +12,8 @@ void CallContext::clearCall() {
   capturedStderr.clear();
   stateMappings.clear();
   ndpRegions.clear();
+  fileView.reset();
+  fileView.bindShared(nullptr);
   // A guest that returned (or trapped) holding state locks must not keep
   // other calls waiting.
   for (auto& [value, exclusive] : heldLocks) {

@@ -37,9 +37,13 @@ struct CallRequest {
   std::string function;
   Bytes input;
   int32_t funcPtr = 0;
-  std::vector<int32_t> extraArgs;       // i32 arguments for funcPtr calls
-  std::vector<std::string> cmdline;     // extra argv
+  std::vector<int32_t> extraArgs;    // i32 arguments for funcPtr calls
+  std::vector<std::string> cmdline;  // extra argv
   bool forbidNdp = false;
+  // Limits of this call within the node's: 0 = the node's (scheduler
+  // callTimeout, Faaslet maxMemoryPages); larger values are capped to them.
+  std::chrono::milliseconds timeout{0};
+  uint32_t maxMemoryPages = 0;
 };
 
 struct CallOutcome {
@@ -62,6 +66,10 @@ class CallServices {
 };
 
 struct CallContext : WasiContext {
+  CallContext() { WasiContext::files = &fileView; }
+  CallContext(const CallContext&) = delete;
+  CallContext& operator=(const CallContext&) = delete;
+
   uint32_t callId = 0;
   const CallRequest* request = nullptr;
   CallServices* services = nullptr;
@@ -70,8 +78,12 @@ struct CallContext : WasiContext {
   std::string capturedStdout, capturedStderr;
   bool captureStdio = true;  // otherwise stdio passes through to the process
 
+  // The guest's files (WasiContext::files points here); its scratch tree and
+  // descriptors are per call, cleared on reset.
+  FileView fileView;
+
   // Per call, cleared on reset (the memory they refer to is reset too).
-  std::map<std::string, uint32_t> stateMappings;  // state key -> guest address
+  std::map<std::string, uint32_t> stateMappings;          // state key -> guest address
   std::vector<std::pair<uint32_t, uint32_t>> ndpRegions;  // getMmap buffers: offset, length
   // Guest-held state locks, released when the call ends.
   std::vector<std::pair<std::shared_ptr<state::StateValue>, bool /*exclusive*/>> heldLocks;

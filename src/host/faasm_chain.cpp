@@ -14,8 +14,7 @@ using wasm::TrapKind;
 namespace {
 
 // Chained calls inherit the caller's user, command line and forbid_ndp.
-CallRequest chainedRequest(Instance& inst, uint32_t inputPtr, uint32_t inputLen,
-                           const char* what) {
+CallRequest chainedRequest(Instance& inst, uint32_t inputPtr, uint32_t inputLen, const char* what) {
   CallContext& ctx = callContext(inst);
   auto input = guestBytes(inst, inputPtr, inputLen, what);
   CallRequest r;
@@ -24,6 +23,8 @@ CallRequest chainedRequest(Instance& inst, uint32_t inputPtr, uint32_t inputLen,
   r.input.assign(input.begin(), input.end());
   r.cmdline = ctx.request->cmdline;
   r.forbidNdp = ctx.request->forbidNdp;
+  r.timeout = ctx.request->timeout;  // a chained call gets the limits of its caller
+  r.maxMemoryPages = ctx.request->maxMemoryPages;
   return r;
 }
 

@@ -33,8 +33,8 @@ std::string objectKey(Instance& inst, uint32_t keyPtr, uint32_t keyLen, const ch
 // Copies object bytes [offset, offset + min(size - offset, maxLen)) into new
 // pages at the top of memory; their address, or 0 for invalid arguments, an
 // empty read, a missing object or a store failure.
-uint32_t getMmap(Instance& inst, uint32_t keyPtr, uint32_t keyLen, uint64_t offset,
-                 uint64_t maxLen, uint32_t outLenPtr) {
+uint32_t getMmap(Instance& inst, uint32_t keyPtr, uint32_t keyLen, uint64_t offset, uint64_t maxLen,
+                 uint32_t outLenPtr) {
   CallContext& ctx = callContext(inst);
   auto sKeyLen = static_cast<int32_t>(keyLen);
   auto sOffset = static_cast<int64_t>(offset);
@@ -54,16 +54,14 @@ uint32_t getMmap(Instance& inst, uint32_t keyPtr, uint32_t keyLen, uint64_t offs
   if (data->empty()) return 0;
   uint32_t at = growForRegion(inst, data->size(), "__faasmndp_getMmap");
   std::memcpy(inst.memory(0)->data + at, data->data(), data->size());
-  guestStore<uint32_t>(inst, outLenPtr, static_cast<uint32_t>(data->size()),
-                       "__faasmndp_getMmap");
+  guestStore<uint32_t>(inst, outLenPtr, static_cast<uint32_t>(data->size()), "__faasmndp_getMmap");
   ctx.ndpRegions.emplace_back(at, static_cast<uint32_t>(data->size()));
   return at;
 }
 
 // Replaces the object; 0, or -1 for invalid arguments (any <= 0) or a store
 // failure.
-uint32_t put(Instance& inst, uint32_t keyPtr, uint32_t keyLen, uint32_t dataPtr,
-             uint32_t dataLen) {
+uint32_t put(Instance& inst, uint32_t keyPtr, uint32_t keyLen, uint32_t dataPtr, uint32_t dataLen) {
   CallContext& ctx = callContext(inst);
   if (static_cast<int32_t>(keyPtr) <= 0 || static_cast<int32_t>(keyLen) <= 0 ||
       static_cast<int32_t>(dataPtr) <= 0 || static_cast<int32_t>(dataLen) <= 0)

@@ -22,15 +22,12 @@ using wasm::HostTrap;
 using wasm::Instance;
 using wasm::TrapKind;
 
-// Bucket of the object store that holds shared files.
-inline constexpr const char* kSharedFilesBucket = "shared";
-
 uint32_t growForRegion(Instance& inst, uint64_t bytes, const char* what) {
   wasm_rt_memory_t* mem = inst.memory(0);
   if (!mem) throw HostTrap(TrapKind::Host, std::string(what) + ": the module has no memory");
   uint64_t pages = std::max<uint64_t>(1, (bytes + wasm::kWasmPageSize - 1) / wasm::kWasmPageSize);
-  uint32_t old = pages > UINT32_MAX ? UINT32_MAX
-                                    : wasm_rt_grow_memory(mem, static_cast<uint32_t>(pages));
+  uint32_t old =
+      pages > UINT32_MAX ? UINT32_MAX : wasm_rt_grow_memory(mem, static_cast<uint32_t>(pages));
   if (old == UINT32_MAX)
     throw HostTrap(TrapKind::MemoryLimit, std::string(what) + ": cannot grow memory by " +
                                               std::to_string(pages) + " pages (limit " +
@@ -117,16 +114,17 @@ void writeStateOffset(Instance& inst, uint32_t keyPtr, uint32_t totalLen, uint32
         "__faasm_write_state_offset");
 }
 
-// Reads a shared file (the object store's shared-files bucket) into the
-// value; returns its length.
+// Reads a file of the Faaslet's file view (a shared file as "/shared/<path>"
+// or "faasm://<path>", or a scratch file the call wrote) into the value;
+// returns its length.
 uint32_t writeStateFromFile(Instance& inst, uint32_t keyPtr, uint32_t pathPtr) {
   auto kv = stateValue(inst, keyPtr, "__faasm_write_state_from_file");
   std::string path = guestString(inst, pathPtr, "__faasm_write_state_from_file");
-  while (!path.empty() && path.front() == '/') path.erase(0, 1);
-  auto bytes = kv.ctx.services->objects().get(kSharedFilesBucket, path);
+  auto bytes = kv.ctx.fileView.readFile(path);
   if (!bytes)
-    throw HostTrap(TrapKind::Host,
-                   "__faasm_write_state_from_file: " + path + ": " + bytes.error().message);
+    throw HostTrap(TrapKind::Host, "__faasm_write_state_from_file: cannot read '" + path +
+                                       "' (WASI errno " +
+                                       std::to_string(static_cast<int>(bytes.error())) + ")");
   check(kv.value->set(*bytes), "__faasm_write_state_from_file");
   return static_cast<uint32_t>(bytes->size());
 }
@@ -174,8 +172,8 @@ constexpr auto kLockPoll = std::chrono::microseconds(200);
 
 template <bool Exclusive>
 void lockState(Instance& inst, uint32_t keyPtr) {
-  auto kv = stateValue(inst, keyPtr, Exclusive ? "__faasm_lock_state_write"
-                                               : "__faasm_lock_state_read");
+  auto kv =
+      stateValue(inst, keyPtr, Exclusive ? "__faasm_lock_state_write" : "__faasm_lock_state_read");
   auto& lock = kv.value->guestLock();
   for (;;) {
     bool got = Exclusive ? lock.try_lock() : lock.try_lock_shared();
@@ -188,8 +186,8 @@ void lockState(Instance& inst, uint32_t keyPtr) {
 
 template <bool Exclusive>
 void unlockState(Instance& inst, uint32_t keyPtr) {
-  auto kv = stateValue(inst, keyPtr, Exclusive ? "__faasm_unlock_state_write"
-                                               : "__faasm_unlock_state_read");
+  auto kv = stateValue(inst, keyPtr,
+                       Exclusive ? "__faasm_unlock_state_write" : "__faasm_unlock_state_read");
   auto& held = kv.ctx.heldLocks;
   auto it = std::find_if(held.begin(), held.end(), [&](const auto& h) {
     return h.first == kv.value && h.second == Exclusive;

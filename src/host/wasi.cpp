@@ -1,5 +1,8 @@
 #include "host/wasi.h"
 
+#include "host/wasi_abi.h"
+#include "wasm/runtime.h"
+
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,56 +15,9 @@ namespace nearfaas::host {
 using wasm::HostTrap;
 using wasm::Instance;
 using wasm::TrapKind;
+using namespace wasi_abi;
 
 namespace {
-
-// WASI errno values used here.
-enum Errno : uint32_t {
-  kSuccess = 0,
-  kBadf = 8,
-  kFault = 21,
-  kInval = 28,
-  kIo = 29,
-  kNosys = 52,
-  kSpipe = 70,
-};
-
-// Thrown by the memory helpers; turned into EFAULT at the WASI boundary.
-struct BadPointer {};
-
-WasiContext& context(Instance& inst) {
-  auto* ctx = static_cast<WasiContext*>(inst.hostContext());
-  if (!ctx) throw HostTrap(TrapKind::Host, "WASI called on an instance without a host context");
-  return *ctx;
-}
-
-uint8_t* range(Instance& inst, uint64_t ptr, uint64_t len) {
-  uint8_t* p = inst.memoryRange(ptr, len);
-  if (!p) throw BadPointer{};
-  return p;
-}
-
-template <typename T>
-void store(Instance& inst, uint32_t ptr, T value) {
-  std::memcpy(range(inst, ptr, sizeof(T)), &value, sizeof(T));
-}
-
-template <typename T>
-T load(Instance& inst, uint32_t ptr) {
-  T value;
-  std::memcpy(&value, range(inst, ptr, sizeof(T)), sizeof(T));
-  return value;
-}
-
-// Runs `body`, mapping a bad guest pointer to EFAULT.
-template <typename Body>
-uint32_t guarded(Body&& body) {
-  try {
-    return body();
-  } catch (const BadPointer&) {
-    return kFault;
-  }
-}
 
 // argv/environ layout: pointer array at `ptrs`, NUL-terminated strings at `buf`.
 uint32_t writeStrings(Instance& inst, const std::vector<std::string>& strs, uint32_t ptrs,
@@ -74,7 +30,7 @@ uint32_t writeStrings(Instance& inst, const std::vector<std::string>& strs, uint
       std::memcpy(dst, strs[i].c_str(), strs[i].size() + 1);
       at += static_cast<uint32_t>(strs[i].size() + 1);
     }
-    return uint32_t{kSuccess};
+    return uint32_t{0};
   });
 }
 
@@ -86,7 +42,7 @@ uint32_t writeSizes(Instance& inst, const std::vector<std::string>& strs, uint32
       total += static_cast<uint32_t>(s.size() + 1);
     store<uint32_t>(inst, countPtr, static_cast<uint32_t>(strs.size()));
     store<uint32_t>(inst, sizePtr, total);
-    return uint32_t{kSuccess};
+    return uint32_t{0};
   });
 }
 
@@ -124,23 +80,23 @@ bool clockFor(uint32_t id, clockid_t* out) {
 
 uint32_t clockResGet(Instance& inst, uint32_t id, uint32_t resPtr) {
   clockid_t clock;
-  if (!clockFor(id, &clock)) return kInval;
+  if (!clockFor(id, &clock)) return code(WasiErrno::Inval);
   timespec ts{};
   clock_getres(clock, &ts);
   return guarded([&] {
     store<uint64_t>(inst, resPtr, uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec));
-    return uint32_t{kSuccess};
+    return uint32_t{0};
   });
 }
 
 uint32_t clockTimeGet(Instance& inst, uint32_t id, uint64_t /*precision*/, uint32_t timePtr) {
   clockid_t clock;
-  if (!clockFor(id, &clock)) return kInval;
+  if (!clockFor(id, &clock)) return code(WasiErrno::Inval);
   timespec ts{};
   clock_gettime(clock, &ts);
   return guarded([&] {
     store<uint64_t>(inst, timePtr, uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec));
-    return uint32_t{kSuccess};
+    return uint32_t{0};
   });
 }
 
@@ -151,86 +107,94 @@ uint32_t randomGet(Instance& inst, uint32_t buf, uint32_t len) {
     while (done < len) {
       ssize_t n = getrandom(p + done, len - done, 0);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return uint32_t{kIo};
+      if (n <= 0) return code(WasiErrno::Io);
       done += static_cast<size_t>(n);
     }
-    return uint32_t{kSuccess};
+    return uint32_t{0};
   });
 }
 
-// Upper bound on iovecs per call, as POSIX IOV_MAX.
-constexpr uint32_t kMaxIovecs = 1024;
-
-uint32_t fdWrite(Instance& inst, uint32_t fd, uint32_t iovs, uint32_t iovsLen,
-                 uint32_t nwrittenPtr) {
-  if (fd != 1 && fd != 2) return kBadf;
-  if (iovsLen > kMaxIovecs) return kInval;
-  WasiContext& ctx = context(inst);
-  return guarded([&] {
-    uint64_t total = 0;
-    for (uint32_t i = 0; i < iovsLen; ++i) {
-      uint32_t base = load<uint32_t>(inst, iovs + 8 * i);
-      uint32_t len = load<uint32_t>(inst, iovs + 8 * i + 4);
-      const uint8_t* p = range(inst, base, len);
-      if (len && ctx.output)
-        ctx.output(static_cast<int>(fd), std::string_view(reinterpret_cast<const char*>(p), len));
-      total += len;
-    }
-    store<uint32_t>(inst, nwrittenPtr, static_cast<uint32_t>(total));
-    return uint32_t{kSuccess};
-  });
-}
-
-uint32_t fdRead(Instance& inst, uint32_t fd, uint32_t iovs, uint32_t iovsLen, uint32_t nreadPtr) {
-  if (fd != 0) return kBadf;
-  if (iovsLen > kMaxIovecs) return kInval;
-  WasiContext& ctx = context(inst);
-  return guarded([&] {
-    uint64_t total = 0;
-    for (uint32_t i = 0; i < iovsLen; ++i) {
-      uint32_t base = load<uint32_t>(inst, iovs + 8 * i);
-      uint32_t len = load<uint32_t>(inst, iovs + 8 * i + 4);
-      uint8_t* p = range(inst, base, len);
-      size_t n = ctx.input ? ctx.input(p, len) : 0;
-      total += n;
-      if (n < len) break;
-    }
-    store<uint32_t>(inst, nreadPtr, static_cast<uint32_t>(total));
-    return uint32_t{kSuccess};
-  });
-}
-
-uint32_t fdClose(Instance&, uint32_t fd) {
-  return fd <= 2 ? kSuccess : kBadf;
-}
-
-uint32_t fdSeek(Instance&, uint32_t fd, uint64_t, uint32_t, uint32_t) {
-  return fd <= 2 ? kSpipe : kBadf;
-}
-
-// fdstat: u8 filetype @0, u16 flags @2, u64 rights_base @8, u64 rights_inheriting @16.
-uint32_t fdFdstatGet(Instance& inst, uint32_t fd, uint32_t statPtr) {
-  if (fd > 2) return kBadf;
-  constexpr uint8_t kCharacterDevice = 2;
-  constexpr uint64_t kRightFdRead = 1 << 1, kRightFdWrite = 1 << 6;
-  return guarded([&] {
-    uint8_t* p = range(inst, statPtr, 24);
-    std::memset(p, 0, 24);
-    p[0] = kCharacterDevice;
-    uint64_t rights = fd == 0 ? kRightFdRead : kRightFdWrite;
-    std::memcpy(p + 8, &rights, 8);
-    return uint32_t{kSuccess};
-  });
-}
-
-uint32_t fdPrestatGet(Instance&, uint32_t, uint32_t) {
-  return kBadf;
-}
-uint32_t fdPrestatDirName(Instance&, uint32_t, uint32_t, uint32_t) {
-  return kBadf;
-}
 uint32_t schedYield(Instance&) {
-  return kSuccess;
+  return 0;
+}
+
+uint32_t procRaise(Instance&, uint32_t) {
+  return code(WasiErrno::Nosys);
+}
+
+// Longest a poll sleeps before it looks at the call's deadline again.
+constexpr uint64_t kPollSliceNs = 10'000'000;
+constexpr uint32_t kMaxSubscriptions = 4096;
+
+// subscription (48 bytes): u64 userdata @0, u8 tag @8 (0 clock, 1 fd_read,
+// 2 fd_write); clock: u32 id @16, u64 timeout @24, u16 flags @40 (1 =
+// absolute); fd: u32 fd @16. event (32 bytes): u64 userdata @0, u16 error @8,
+// u8 type @10, u64 nbytes @16, u16 flags @24.
+//
+// Descriptors are always ready (stdio and files in memory never block), so a
+// poll with any descriptor returns at once; otherwise it sleeps until the
+// earliest clock, but never past the call's deadline.
+uint32_t pollOneoff(Instance& inst, uint32_t in, uint32_t out, uint32_t count,
+                    uint32_t neventsPtr) {
+  if (count == 0 || count > kMaxSubscriptions) return code(WasiErrno::Inval);
+  return guarded([&] {
+    WasiContext& ctx = context(inst);
+    range(inst, in, uint64_t(count) * 48);
+    range(inst, out, uint64_t(count) * 32);
+    uint32_t events = 0;
+    auto emit = [&](uint64_t userdata, WasiErrno error, uint8_t type) {
+      uint8_t* e = range(inst, out + 32 * events, 32);
+      std::memset(e, 0, 32);
+      std::memcpy(e, &userdata, 8);
+      uint16_t err = static_cast<uint16_t>(error);
+      std::memcpy(e + 8, &err, 2);
+      e[10] = type;
+      ++events;
+    };
+    int64_t soonest = -1;  // index of the earliest clock subscription
+    uint64_t soonestDelay = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+      uint32_t sub = in + 48 * i;
+      uint64_t userdata = load<uint64_t>(inst, sub);
+      uint8_t tag = load<uint8_t>(inst, sub + 8);
+      if (tag == 1 || tag == 2) {
+        uint32_t fd = load<uint32_t>(inst, sub + 16);
+        bool valid = fd <= 2 || (ctx.files && ctx.files->fdstat(fd));
+        emit(userdata, valid ? WasiErrno::Success : WasiErrno::Badf, tag);
+        continue;
+      }
+      if (tag != 0) return code(WasiErrno::Inval);
+      clockid_t clock;
+      if (!clockFor(load<uint32_t>(inst, sub + 16), &clock)) {
+        emit(userdata, WasiErrno::Inval, 0);
+        continue;
+      }
+      uint64_t timeout = load<uint64_t>(inst, sub + 24);
+      if (load<uint16_t>(inst, sub + 40) & 1) {
+        timespec ts{};
+        clock_gettime(clock, &ts);
+        uint64_t now = uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec);
+        timeout = timeout > now ? timeout - now : 0;
+      }
+      if (soonest < 0 || timeout < soonestDelay) {
+        soonest = i;
+        soonestDelay = timeout;
+      }
+    }
+    if (events == 0 && soonest >= 0) {
+      uint64_t until = wasm::monotonicNowNs() + soonestDelay;
+      for (uint64_t now = wasm::monotonicNowNs(); now < until && !wasm::deadlinePassed();
+           now = wasm::monotonicNowNs()) {
+        uint64_t slice = std::min(until - now, kPollSliceNs);
+        timespec ts{static_cast<time_t>(slice / 1'000'000'000),
+                    static_cast<long>(slice % 1'000'000'000)};
+        nanosleep(&ts, nullptr);
+      }
+      emit(load<uint64_t>(inst, in + 48 * static_cast<uint32_t>(soonest)), WasiErrno::Success, 0);
+    }
+    store<uint32_t>(inst, neventsPtr, events);
+    return uint32_t{0};
+  });
 }
 
 void procExit(Instance&, uint32_t code) {
@@ -267,15 +231,11 @@ void registerWasi(wasm::HostRegistry& r) {
   r.add<&clockResGet>(m, "clock_res_get");
   r.add<&clockTimeGet>(m, "clock_time_get");
   r.add<&randomGet>(m, "random_get");
-  r.add<&fdWrite>(m, "fd_write");
-  r.add<&fdRead>(m, "fd_read");
-  r.add<&fdClose>(m, "fd_close");
-  r.add<&fdSeek>(m, "fd_seek");
-  r.add<&fdFdstatGet>(m, "fd_fdstat_get");
-  r.add<&fdPrestatGet>(m, "fd_prestat_get");
-  r.add<&fdPrestatDirName>(m, "fd_prestat_dir_name");
   r.add<&schedYield>(m, "sched_yield");
+  r.add<&pollOneoff>(m, "poll_oneoff");
+  r.add<&procRaise>(m, "proc_raise");
   r.add<&procExit>(m, "proc_exit");
+  registerWasiFiles(r);
 }
 
 }  // namespace nearfaas::host

@@ -1,8 +1,8 @@
-// WASI preview1, the part a C/C++ `main` built with wasi-libc needs: args,
-// environment, clocks, random, stdio and proc_exit. Guests see no file
-// system yet (no preopened directories). Bad guest pointers give EFAULT, never
-// a crash. Files and the sandboxed file view come with the Faasm host
-// interface.
+// WASI preview1: args, environment, clocks, random, poll, stdio, proc_exit
+// (wasi.cpp) and descriptors and paths (wasi_files.cpp). Files exist only in a
+// FileView (file_view.h) the context points to; without one a guest sees no
+// file system at all. Sockets are not provided (every descriptor answers "not
+// a socket"). Bad guest pointers give EFAULT, never a crash.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "host/file_view.h"
 #include "wasm/host_registry.h"
 #include "wasm/instance.h"
 
@@ -25,6 +26,8 @@ struct WasiContext {
   std::function<void(int fd, std::string_view bytes)> output;
   // Source of fd 0: fills up to `len` bytes, returns how many (0 at end).
   std::function<size_t(uint8_t* buf, size_t len)> input;
+  // Descriptors from 3 up and every path; null = none. Not owned.
+  FileView* files = nullptr;
 };
 
 // Writes to the process's own stdout/stderr; reads the process's stdin.

@@ -20,7 +20,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
                           store.error().message);
   n->objects_ = std::move(*store);
   wasm::EngineConfig ec;
-  ec.cacheDir = config.dataDir / "code";
+  ec.cacheDir = config.codeCacheDir.empty() ? config.dataDir / "code" : config.codeCacheDir;
   if (!config.cc.empty()) ec.compiler.cc = config.cc;
   n->engine_ = std::make_unique<wasm::Engine>(ec);
   host::registerFaasmHost(n->host_);

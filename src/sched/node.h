@@ -21,6 +21,9 @@ namespace nearfaas::sched {
 struct NodeConfig {
   // Root of the embedded store (<dataDir>/store) and code cache (<dataDir>/code).
   std::filesystem::path dataDir = defaultDataDir();
+  // Where generated code is cached; empty = <dataDir>/code. Several nodes
+  // may share one (entries are written atomically, keyed by module hash).
+  std::filesystem::path codeCacheDir;
   std::string cc;  // generated-code compiler; empty = the engine's default
   faaslet::FaasletSettings faaslet;
   SchedulerSettings scheduler;

@@ -142,8 +142,15 @@ CallResult Instance::invoke(void (*fn)(), void* ctx, uint32_t typeIndex,
     in[i] = toRaw(args[i]);
   }
   GuardedThunkCall call{module_->abi().thunks[typeIndex], fn, ctx, in, out};
-  if (auto trap = runGuarded(runThunk, &call, deadlineFor(options.timeout), maxMemoryPages_))
-    return std::unexpected(std::move(*trap));
+  // A per-call cap on growth: lowered for the call, restored after it (also
+  // after a trap, which unwinds only the guest frames).
+  wasm_rt_memory_t* capped = options.maxMemoryPages ? defaultMemory_ : nullptr;
+  uint32_t savedMax = capped ? capped->max_pages : 0;
+  if (capped)
+    capped->max_pages = std::min(savedMax, std::max(capped->pages, options.maxMemoryPages));
+  auto trap = runGuarded(runThunk, &call, deadlineFor(options.timeout), maxMemoryPages_);
+  if (capped) capped->max_pages = savedMax;
+  if (trap) return std::unexpected(std::move(*trap));
   std::vector<Value> results;
   results.reserve(type.results.size());
   for (size_t i = 0; i < type.results.size(); ++i)

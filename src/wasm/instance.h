@@ -64,6 +64,9 @@ struct InstanceOptions {
 
 struct CallOptions {
   std::chrono::nanoseconds timeout{0};  // 0 = no deadline
+  // During this call memory 0 grows to at most this many pages (or stays at
+  // its current size if larger); 0 = only the instance's own limit.
+  uint32_t maxMemoryPages = 0;
 };
 
 using CallResult = std::expected<std::vector<Value>, Trap>;

@@ -10,12 +10,16 @@
  *   trap           traps.
  *   spin           loops forever (timeout).
  *   grow           allocates until memory runs out (memory limit).
+ *   alloc64        allocates 64 MiB at once: "ok" or "failed".
+ *   sleep          sleeps 20 ms (WASI poll_oneoff), outputs "slept".
+ *   sleep_long     sleeps 100 s (the call's deadline must end it).
  *   state_ptr      maps state "probe_mapped" (8 bytes) and increments its
  *                  first byte, outputs the new value; a second call on
  *                  another Faaslet must see the first call's write.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "faasm/faasm.h"
 
@@ -73,6 +77,16 @@ int main(int argc, char* argv[]) {
       sink = p;
     }
     out("malloc failed");
+  } else if (strcmp(in, "alloc64") == 0) {
+    char* p = malloc(64 << 20);
+    sink = p;
+    out(p ? "ok" : "failed");
+  } else if (strcmp(in, "sleep") == 0) {
+    usleep(20000);
+    out("slept");
+  } else if (strcmp(in, "sleep_long") == 0) {
+    sleep(100);
+    out("woke up");
   } else if (strcmp(in, "state_ptr") == 0) {
     uint8_t* p = faasmReadStatePtr("probe_mapped", 8);
     p[0]++;

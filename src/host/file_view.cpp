@@ -1,0 +1,620 @@
+#include "host/file_view.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+
+#include "storage/buckets.h"
+#include "storage/object_store.h"
+
+namespace nearfaas::host {
+
+using namespace wasi_bits;
+
+namespace {
+
+uint64_t nowNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec);
+}
+
+constexpr uint64_t kSharedInoBit = 1ull << 63;
+
+}  // namespace
+
+// What the scratch tree uses; every scratch inode adds itself on creation
+// and removes itself (and its bytes) when it is destroyed.
+struct FileView::Usage {
+  uint64_t bytes = 0;
+  uint32_t nodes = 0;
+  uint64_t nextIno = 1;
+};
+
+struct FileView::Inode {
+  FileType type = FileType::Unknown;
+  uint64_t ino = 0;
+  bool shared = false;           // under /shared (read-only), or the /shared mount itself
+  bool mount = false;            // the root or /shared: cannot be removed or renamed
+  std::shared_ptr<Usage> usage;  // scratch inodes only
+
+  Bytes data;                                             // scratch file contents
+  std::map<std::string, InodePtr, std::less<>> children;  // scratch directory
+
+  // Shared inodes: a file's key, or a directory's key prefix ("" or "a/b/").
+  std::string sharedKey;
+  uint64_t sharedSize = 0;
+  std::shared_ptr<const Bytes> sharedData;  // a shared file's contents, once opened
+
+  uint64_t atim = 0, mtim = 0, ctim = 0;
+
+  ~Inode() {
+    if (usage) {
+      usage->bytes -= data.size();
+      usage->nodes--;
+    }
+  }
+  const Bytes& contents() const { return shared ? *sharedData : data; }
+  uint64_t size() const { return shared ? sharedSize : data.size(); }
+};
+
+// An open descriptor. Directories are held by path and looked up when used;
+// files by inode, so an open file outlives its unlinking as in POSIX.
+struct FileView::OpenFile {
+  Path path;
+  InodePtr node;  // files only
+  bool isDir = false;
+  bool canRead = false, canWrite = false;
+  uint16_t flags = 0;
+  uint64_t rights = 0;
+  uint64_t offset = 0;
+};
+
+FileView::FileView(FileViewLimits limits) : limits_(limits), usage_(std::make_shared<Usage>()) {
+  reset();
+  touched_ = false;
+}
+
+FileView::~FileView() = default;
+
+void FileView::reset() {
+  if (!touched_ && fds_.count(kRootFd)) return;
+  fds_.clear();
+  root_.reset();
+  auto root = std::make_unique<OpenFile>();
+  root->isDir = true;
+  root->rights = kAllRights;
+  fds_.emplace(kRootFd, std::move(root));
+  touched_ = false;
+}
+
+uint64_t FileView::scratchBytes() const {
+  return usage_->bytes;
+}
+
+FileView::InodePtr FileView::newInode(FileType type) const {
+  auto n = std::make_shared<Inode>();
+  n->type = type;
+  n->usage = usage_;
+  n->ino = usage_->nextIno++;
+  usage_->nodes++;
+  n->atim = n->mtim = n->ctim = nowNs();
+  return n;
+}
+
+void FileView::ensureTree() const {
+  touched_ = true;
+  if (root_) return;
+  root_ = newInode(FileType::Directory);
+  root_->mount = true;
+  root_->children.emplace(std::string(kScratchDir), newInode(FileType::Directory));
+  auto shared = std::make_shared<Inode>();
+  shared->type = FileType::Directory;
+  shared->shared = shared->mount = true;
+  shared->ino = kSharedInoBit;
+  root_->children.emplace(std::string(kSharedDir), std::move(shared));
+}
+
+std::optional<std::string_view> FileView::preopenName(uint32_t fd) const {
+  if (fd != kRootFd) return std::nullopt;
+  auto it = fds_.find(fd);
+  if (it == fds_.end() || !it->second->isDir || !it->second->path.empty()) return std::nullopt;
+  return kRootName;
+}
+
+FsResult<FileView::OpenFile*> FileView::file(uint32_t fd) const {
+  auto it = fds_.find(fd);
+  if (it == fds_.end()) return std::unexpected(WasiErrno::Badf);
+  return it->second.get();
+}
+
+// Lexical resolution is exact here: the tree has no symlinks, so "a/.." is
+// always the directory that holds a.
+FsResult<FileView::Path> FileView::resolve(uint32_t dirFd, std::string_view path) const {
+  auto dir = file(dirFd);
+  if (!dir) return std::unexpected(dir.error());
+  if (!(*dir)->isDir) return std::unexpected(WasiErrno::Notdir);
+  return resolveFrom((*dir)->path, path);
+}
+
+FsResult<FileView::Path> FileView::resolveFrom(const Path& base, std::string_view path) const {
+  if (path.empty()) return std::unexpected(WasiErrno::Noent);
+  if (path.size() > limits_.maxPathBytes) return std::unexpected(WasiErrno::Nametoolong);
+  if (path.find('\0') != std::string_view::npos) return std::unexpected(WasiErrno::Inval);
+  // WASI paths are relative to a directory descriptor; an absolute one would
+  // name something outside it.
+  if (path.front() == '/') return std::unexpected(WasiErrno::Notcapable);
+  Path out = base;
+  size_t at = 0;
+  while (at <= path.size()) {
+    size_t end = std::min(path.find('/', at), path.size());
+    std::string_view part = path.substr(at, end - at);
+    at = end + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (out.empty()) return std::unexpected(WasiErrno::Notcapable);
+      out.pop_back();
+      continue;
+    }
+    if (part.size() > limits_.maxNameBytes) return std::unexpected(WasiErrno::Nametoolong);
+    out.emplace_back(part);
+  }
+  // Faasm functions name shared files "faasm://<path>".
+  if (!out.empty() && out.front() == "faasm:") out.front() = kSharedDir;
+  return out;
+}
+
+FsResult<FileView::InodePtr> FileView::child(const Inode& dir, const std::string& name) const {
+  if (!dir.shared) {
+    auto it = dir.children.find(name);
+    if (it == dir.children.end()) return std::unexpected(WasiErrno::Noent);
+    return it->second;
+  }
+  if (!shared_) return std::unexpected(WasiErrno::Noent);
+  std::string key = dir.sharedKey + name;
+  if (!storage::validateKey(key, shared_->limits())) return std::unexpected(WasiErrno::Noent);
+  auto node = std::make_shared<Inode>();
+  node->shared = true;
+  node->ino = kSharedInoBit | std::hash<std::string>{}(key);
+  auto info = shared_->stat(storage::kSharedFilesBucket, key);
+  if (info) {
+    node->type = FileType::RegularFile;
+    node->sharedKey = std::move(key);
+    node->sharedSize = info->size;
+    return node;
+  }
+  if (info.error().code == storage::StoreErrorCode::Io) return std::unexpected(WasiErrno::Io);
+  key += '/';
+  auto under = shared_->list(storage::kSharedFilesBucket, key);
+  if (!under) return std::unexpected(WasiErrno::Io);
+  if (under->empty()) return std::unexpected(WasiErrno::Noent);
+  node->type = FileType::Directory;
+  node->sharedKey = std::move(key);
+  return node;
+}
+
+FsResult<FileView::InodePtr> FileView::lookup(const Path& path) const {
+  ensureTree();
+  InodePtr cur = root_;
+  for (const auto& name : path) {
+    if (cur->type != FileType::Directory) return std::unexpected(WasiErrno::Notdir);
+    auto next = child(*cur, name);
+    if (!next) return std::unexpected(next.error());
+    cur = std::move(*next);
+  }
+  return cur;
+}
+
+FsResult<FileView::InodePtr> FileView::scratchParent(const Path& path, bool forCreate) const {
+  Path parentPath(path.begin(), path.end() - 1);
+  auto parent = lookup(parentPath);
+  if (!parent) return parent;
+  if ((*parent)->type != FileType::Directory) return std::unexpected(WasiErrno::Notdir);
+  if ((*parent)->shared) return std::unexpected(WasiErrno::Rofs);
+  if (forCreate && usage_->nodes >= limits_.maxScratchNodes)
+    return std::unexpected(WasiErrno::Nospc);
+  return parent;
+}
+
+FsResult<void> FileView::loadShared(Inode& node) {
+  if (node.sharedSize > limits_.maxSharedFileBytes) return std::unexpected(WasiErrno::Fbig);
+  if (!shared_) return std::unexpected(WasiErrno::Noent);
+  auto bytes = shared_->get(storage::kSharedFilesBucket, node.sharedKey);
+  if (!bytes)
+    return std::unexpected(
+        bytes.error().code == storage::StoreErrorCode::NotFound ? WasiErrno::Noent : WasiErrno::Io);
+  if (bytes->size() > limits_.maxSharedFileBytes) return std::unexpected(WasiErrno::Fbig);
+  node.sharedSize = bytes->size();
+  node.sharedData = std::make_shared<const Bytes>(std::move(*bytes));
+  return {};
+}
+
+FsResult<uint32_t> FileView::open(uint32_t dirFd, std::string_view pathText, uint16_t oflags,
+                                  uint64_t rights, uint16_t fdflags) {
+  auto path = resolve(dirFd, pathText);
+  if (!path) return std::unexpected(path.error());
+  if (fds_.size() > limits_.maxOpenFiles) return std::unexpected(WasiErrno::Mfile);
+  const bool wantRead = rights & kRightRead;
+  const bool wantWrite = (rights & kRightWrite) || (oflags & kOpenTruncate);
+
+  auto node = lookup(*path);
+  if (node) {
+    if ((oflags & kOpenCreate) && (oflags & kOpenExclusive))
+      return std::unexpected(WasiErrno::Exist);
+  } else {
+    if (node.error() != WasiErrno::Noent || !(oflags & kOpenCreate) || (oflags & kOpenDirectory))
+      return std::unexpected(node.error());
+    auto parent = scratchParent(*path, true);
+    if (!parent) return std::unexpected(parent.error());
+    node = newInode(FileType::RegularFile);
+    (*parent)->children.emplace(path->back(), *node);
+    (*parent)->mtim = nowNs();
+  }
+  InodePtr n = std::move(*node);
+  if ((oflags & kOpenDirectory) && n->type != FileType::Directory)
+    return std::unexpected(WasiErrno::Notdir);
+
+  auto f = std::make_unique<OpenFile>();
+  f->path = std::move(*path);
+  f->flags = fdflags & kFdAppend;
+  if (n->type == FileType::Directory) {
+    if (wantWrite) return std::unexpected(WasiErrno::Isdir);
+    f->isDir = true;
+    f->rights = kAllRights;
+  } else {
+    if (n->shared) {
+      if (wantWrite) return std::unexpected(WasiErrno::Rofs);
+      if (auto r = loadShared(*n); !r) return std::unexpected(r.error());
+    } else if ((oflags & kOpenTruncate) && n->data.size()) {
+      if (auto r = resize(*n, 0); !r) return std::unexpected(r.error());
+    }
+    f->node = std::move(n);
+    f->canRead = wantRead;
+    f->canWrite = rights & kRightWrite;
+    f->rights = rights & kAllRights;
+  }
+  touched_ = true;
+  uint32_t fd = kRootFd;
+  while (fds_.count(fd))
+    ++fd;
+  fds_.emplace(fd, std::move(f));
+  return fd;
+}
+
+FsResult<void> FileView::close(uint32_t fd) {
+  if (!fds_.erase(fd)) return std::unexpected(WasiErrno::Badf);
+  touched_ = true;
+  return {};
+}
+
+FsResult<void> FileView::renumber(uint32_t from, uint32_t to) {
+  auto it = fds_.find(from);
+  if (it == fds_.end() || !fds_.count(to)) return std::unexpected(WasiErrno::Badf);
+  if (from == to) return {};
+  auto moved = std::move(it->second);
+  fds_.erase(it);
+  fds_[to] = std::move(moved);
+  touched_ = true;
+  return {};
+}
+
+FsResult<void> FileView::resize(Inode& node, uint64_t size) {
+  uint64_t others = usage_->bytes - node.data.size();
+  if (size > limits_.maxScratchBytes || others + size > limits_.maxScratchBytes)
+    return std::unexpected(WasiErrno::Nospc);
+  usage_->bytes = others + size;
+  node.data.resize(size);
+  node.mtim = nowNs();
+  return {};
+}
+
+FsResult<size_t> FileView::readAt(OpenFile& f, std::span<uint8_t> buf, uint64_t offset) {
+  if (f.isDir) return std::unexpected(WasiErrno::Isdir);
+  if (!f.canRead) return std::unexpected(WasiErrno::Badf);
+  const Bytes& data = f.node->contents();
+  if (offset >= data.size()) return 0;
+  size_t n = std::min<uint64_t>(buf.size(), data.size() - offset);
+  std::memcpy(buf.data(), data.data() + offset, n);
+  return n;
+}
+
+FsResult<size_t> FileView::writeAt(OpenFile& f, std::span<const uint8_t> data, uint64_t offset) {
+  if (f.isDir) return std::unexpected(WasiErrno::Isdir);
+  if (!f.canWrite) return std::unexpected(WasiErrno::Badf);
+  if (data.empty()) return 0;
+  Inode& node = *f.node;
+  if (offset > limits_.maxScratchBytes) return std::unexpected(WasiErrno::Nospc);
+  uint64_t end = offset + data.size();
+  if (end > node.data.size())
+    if (auto r = resize(node, end); !r) return std::unexpected(r.error());
+  std::memcpy(node.data.data() + offset, data.data(), data.size());
+  node.mtim = nowNs();
+  return data.size();
+}
+
+FsResult<size_t> FileView::read(uint32_t fd, std::span<uint8_t> buf) {
+  auto f = file(fd);
+  if (!f) return std::unexpected(f.error());
+  auto n = readAt(**f, buf, (*f)->offset);
+  if (n) (*f)->offset += *n;
+  return n;
+}
+
+FsResult<size_t> FileView::write(uint32_t fd, std::span<const uint8_t> data) {
+  auto f = file(fd);
+  if (!f) return std::unexpected(f.error());
+  OpenFile& of = **f;
+  uint64_t offset = (of.flags & kFdAppend) && of.node ? of.node->size() : of.offset;
+  auto n = writeAt(of, data, offset);
+  if (n) of.offset = offset + *n;
+  return n;
+}
+
+FsResult<size_t> FileView::pread(uint32_t fd, std::span<uint8_t> buf, uint64_t offset) {
+  auto f = file(fd);
+  if (!f) return std::unexpected(f.error());
+  return readAt(**f, buf, offset);
+}
+
+FsResult<size_t> FileView::pwrite(uint32_t fd, std::span<const uint8_t> data, uint64_t offset) {
+  auto f = file(fd);
+  if (!f) return std::unexpected(f.error());
+  return writeAt(**f, data, offset);
+}
+
+FsResult<uint64_t> FileView::seek(uint32_t fd, int64_t delta, uint8_t whence) {
+  auto f = file(fd);
+  if (!f) return std::unexpected(f.error());
+  OpenFile& of = **f;
+  if (of.isDir) return std::unexpected(WasiErrno::Isdir);
+  int64_t base;
+  switch (whence) {
+    case 0:
+      base = 0;
+      break;
+    case 1:
+      base = static_cast<int64_t>(of.offset);
+      break;
+    case 2:
+      base = static_cast<int64_t>(of.node->size());
+      break;
+    default:
+      return std::unexpected(WasiErrno::Inval);
+  }
+  int64_t pos;
+  if (__builtin_add_overflow(base, delta, &pos) || pos < 0)
+    return std::unexpected(WasiErrno::Inval);
+  of.offset = static_cast<uint64_t>(pos);
+  return of.offset;
+}
+
+FsResult<FdStat> FileView::fdstat(uint32_t fd) const {
+  auto f = file(fd);
+  if (!f) return std::unexpected(f.error());
+  const OpenFile& of = **f;
+  FdStat s;
+  s.type = of.isDir ? FileType::Directory : FileType::RegularFile;
+  s.flags = of.flags;
+  s.rightsBase = of.rights;
+  s.rightsInheriting = of.isDir ? kAllRights : 0;
+  return s;
+}
+
+FsResult<void> FileView::setFdFlags(uint32_t fd, uint16_t flags) {
+  auto f = file(fd);
+  if (!f) return std::unexpected(f.error());
+  // Sync and non-blocking flags mean nothing for files in memory.
+  (*f)->flags = flags & kFdAppend;
+  touched_ = true;
+  return {};
+}
+
+FileStat FileView::statOf(const Inode& node) const {
+  FileStat s;
+  s.ino = node.ino;
+  s.type = node.type;
+  s.size = node.type == FileType::RegularFile ? node.size() : 0;
+  s.atim = node.atim;
+  s.mtim = node.mtim;
+  s.ctim = node.ctim;
+  return s;
+}
+
+FsResult<FileStat> FileView::stat(uint32_t fd) const {
+  auto f = file(fd);
+  if (!f) return std::unexpected(f.error());
+  if (!(*f)->isDir) return statOf(*(*f)->node);
+  auto node = lookup((*f)->path);
+  if (!node) return std::unexpected(node.error());
+  return statOf(**node);
+}
+
+FsResult<FileStat> FileView::stat(uint32_t dirFd, std::string_view pathText) const {
+  auto path = resolve(dirFd, pathText);
+  if (!path) return std::unexpected(path.error());
+  auto node = lookup(*path);
+  if (!node) return std::unexpected(node.error());
+  return statOf(**node);
+}
+
+FsResult<void> FileView::setSize(uint32_t fd, uint64_t size) {
+  auto f = file(fd);
+  if (!f) return std::unexpected(f.error());
+  if ((*f)->isDir) return std::unexpected(WasiErrno::Isdir);
+  if (!(*f)->canWrite) return std::unexpected(WasiErrno::Badf);
+  return resize(*(*f)->node, size);
+}
+
+namespace {
+
+FsResult<void> applyTimes(uint64_t& atimOut, uint64_t& mtimOut, uint64_t atim, uint64_t mtim,
+                          uint16_t flags) {
+  if (((flags & kSetAtim) && (flags & kSetAtimNow)) ||
+      ((flags & kSetMtim) && (flags & kSetMtimNow)))
+    return std::unexpected(WasiErrno::Inval);
+  uint64_t now = nowNs();
+  if (flags & kSetAtim) atimOut = atim;
+  if (flags & kSetAtimNow) atimOut = now;
+  if (flags & kSetMtim) mtimOut = mtim;
+  if (flags & kSetMtimNow) mtimOut = now;
+  return {};
+}
+
+}  // namespace
+
+FsResult<void> FileView::setTimes(uint32_t fd, uint64_t atim, uint64_t mtim, uint16_t flags) {
+  auto f = file(fd);
+  if (!f) return std::unexpected(f.error());
+  InodePtr node = (*f)->node;
+  if ((*f)->isDir) {
+    auto found = lookup((*f)->path);
+    if (!found) return std::unexpected(found.error());
+    node = std::move(*found);
+  }
+  if (node->shared) return std::unexpected(WasiErrno::Rofs);
+  return applyTimes(node->atim, node->mtim, atim, mtim, flags);
+}
+
+FsResult<void> FileView::setTimes(uint32_t dirFd, std::string_view pathText, uint64_t atim,
+                                  uint64_t mtim, uint16_t flags) {
+  auto path = resolve(dirFd, pathText);
+  if (!path) return std::unexpected(path.error());
+  auto node = lookup(*path);
+  if (!node) return std::unexpected(node.error());
+  if ((*node)->shared) return std::unexpected(WasiErrno::Rofs);
+  return applyTimes((*node)->atim, (*node)->mtim, atim, mtim, flags);
+}
+
+FsResult<std::vector<DirEntry>> FileView::list(uint32_t fd) const {
+  auto f = file(fd);
+  if (!f) return std::unexpected(f.error());
+  if (!(*f)->isDir) return std::unexpected(WasiErrno::Notdir);
+  auto dir = lookup((*f)->path);
+  if (!dir) return std::unexpected(dir.error());
+  const Inode& d = **dir;
+  std::vector<DirEntry> out = {{".", d.ino, FileType::Directory},
+                               {"..", d.ino, FileType::Directory}};
+  if (!d.shared) {
+    for (const auto& [name, node] : d.children)
+      out.push_back({name, node->ino, node->type});
+    return out;
+  }
+  if (!shared_) return out;
+  auto keys = shared_->list(storage::kSharedFilesBucket, d.sharedKey);
+  if (!keys) return std::unexpected(WasiErrno::Io);
+  std::map<std::string, FileType> names;  // sorted, one entry per name
+  for (const auto& key : *keys) {
+    std::string_view rest = std::string_view(key).substr(d.sharedKey.size());
+    size_t slash = rest.find('/');
+    names.emplace(std::string(rest.substr(0, slash)),
+                  slash == std::string_view::npos ? FileType::RegularFile : FileType::Directory);
+  }
+  for (auto& [name, type] : names)
+    out.push_back({name, kSharedInoBit | std::hash<std::string>{}(d.sharedKey + name), type});
+  return out;
+}
+
+FsResult<void> FileView::createDirectory(uint32_t dirFd, std::string_view pathText) {
+  auto path = resolve(dirFd, pathText);
+  if (!path) return std::unexpected(path.error());
+  if (path->empty()) return std::unexpected(WasiErrno::Exist);
+  auto existing = lookup(*path);
+  if (existing) return std::unexpected(WasiErrno::Exist);
+  if (existing.error() != WasiErrno::Noent) return std::unexpected(existing.error());
+  auto parent = scratchParent(*path, true);
+  if (!parent) return std::unexpected(parent.error());
+  (*parent)->children.emplace(path->back(), newInode(FileType::Directory));
+  (*parent)->mtim = nowNs();
+  return {};
+}
+
+FsResult<void> FileView::removeDirectory(uint32_t dirFd, std::string_view pathText) {
+  auto path = resolve(dirFd, pathText);
+  if (!path) return std::unexpected(path.error());
+  if (path->empty()) return std::unexpected(WasiErrno::Busy);
+  auto node = lookup(*path);
+  if (!node) return std::unexpected(node.error());
+  if ((*node)->type != FileType::Directory) return std::unexpected(WasiErrno::Notdir);
+  if ((*node)->mount) return std::unexpected(WasiErrno::Busy);
+  if ((*node)->shared) return std::unexpected(WasiErrno::Rofs);
+  if (!(*node)->children.empty()) return std::unexpected(WasiErrno::Notempty);
+  auto parent = scratchParent(*path, false);
+  if (!parent) return std::unexpected(parent.error());
+  (*parent)->children.erase(path->back());
+  return {};
+}
+
+FsResult<void> FileView::unlinkFile(uint32_t dirFd, std::string_view pathText) {
+  auto path = resolve(dirFd, pathText);
+  if (!path) return std::unexpected(path.error());
+  if (path->empty()) return std::unexpected(WasiErrno::Isdir);
+  auto node = lookup(*path);
+  if (!node) return std::unexpected(node.error());
+  if ((*node)->type == FileType::Directory) return std::unexpected(WasiErrno::Isdir);
+  if ((*node)->shared) return std::unexpected(WasiErrno::Rofs);
+  auto parent = scratchParent(*path, false);
+  if (!parent) return std::unexpected(parent.error());
+  (*parent)->children.erase(path->back());
+  return {};
+}
+
+FsResult<void> FileView::rename(uint32_t oldDirFd, std::string_view oldText, uint32_t newDirFd,
+                                std::string_view newText) {
+  auto from = resolve(oldDirFd, oldText);
+  if (!from) return std::unexpected(from.error());
+  auto to = resolve(newDirFd, newText);
+  if (!to) return std::unexpected(to.error());
+  if (from->empty() || to->empty()) return std::unexpected(WasiErrno::Busy);
+  auto src = lookup(*from);
+  if (!src) return std::unexpected(src.error());
+  if ((*src)->mount) return std::unexpected(WasiErrno::Busy);
+  if ((*src)->shared) return std::unexpected(WasiErrno::Rofs);
+  auto oldParent = scratchParent(*from, false);
+  if (!oldParent) return std::unexpected(oldParent.error());
+  auto newParent = scratchParent(*to, false);
+  if (!newParent) return std::unexpected(newParent.error());
+  if (*from == *to) return {};
+  bool isDir = (*src)->type == FileType::Directory;
+  // A directory cannot move below itself.
+  if (isDir && to->size() > from->size() && std::equal(from->begin(), from->end(), to->begin()))
+    return std::unexpected(WasiErrno::Inval);
+  auto& siblings = (*newParent)->children;
+  if (auto dst = siblings.find(to->back()); dst != siblings.end()) {
+    const Inode& d = *dst->second;
+    if (d.mount) return std::unexpected(WasiErrno::Busy);
+    if (isDir && d.type != FileType::Directory) return std::unexpected(WasiErrno::Notdir);
+    if (!isDir && d.type == FileType::Directory) return std::unexpected(WasiErrno::Isdir);
+    if (isDir && !d.children.empty()) return std::unexpected(WasiErrno::Notempty);
+  }
+  InodePtr moved = *src;
+  (*oldParent)->children.erase(from->back());
+  siblings[to->back()] = std::move(moved);
+  (*oldParent)->mtim = (*newParent)->mtim = nowNs();
+  return {};
+}
+
+FsResult<void> FileView::exists(uint32_t dirFd, std::string_view pathText) const {
+  auto path = resolve(dirFd, pathText);
+  if (!path) return std::unexpected(path.error());
+  auto node = lookup(*path);
+  if (!node) return std::unexpected(node.error());
+  return {};
+}
+
+FsResult<Bytes> FileView::readFile(std::string_view pathText) {
+  while (!pathText.empty() && pathText.front() == '/')
+    pathText.remove_prefix(1);
+  // From the root itself, whatever the guest did with fd 3.
+  auto path = resolveFrom({}, pathText.empty() ? "." : pathText);
+  if (!path) return std::unexpected(path.error());
+  auto node = lookup(*path);
+  if (!node) return std::unexpected(node.error());
+  if ((*node)->type == FileType::Directory) return std::unexpected(WasiErrno::Isdir);
+  if ((*node)->shared)
+    if (auto r = loadShared(**node); !r) return std::unexpected(r.error());
+  return (*node)->contents();
+}
+
+}  // namespace nearfaas::host

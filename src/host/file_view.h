@@ -1,0 +1,212 @@
+// The file system a Faaslet sees through WASI: one directory tree that lives
+// in host memory and belongs to that Faaslet alone.
+//
+//   /            private scratch space, read-write (with /tmp made up front)
+//   /shared/...  the shared files (object store bucket kSharedFilesBucket,
+//                key = path below /shared), read-only; "faasm://x" names
+//                /shared/x as Faasm functions spell it
+//
+// Guests reach it through the preopened directory fd 3, named "/".
+//
+// Invariants:
+//  - No operation touches the host file system: scratch files are bytes in
+//    host memory, shared files are read through the ObjectStore interface with
+//    validated keys. There are no symlinks and none can be made; ".." never
+//    leaves the tree (NotCapable), and neither does an absolute path.
+//  - Scratch use is bounded by FileViewLimits (bytes, nodes, open files).
+//  - reset() forgets every scratch file and open descriptor, so nothing a call
+//    wrote is visible to the next call of the Faaslet.
+//
+// A FileView is used by one thread at a time (its Faaslet's). The tree is
+// built on first use, so a Faaslet that never touches files pays nothing.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+
+namespace nearfaas::storage {
+class ObjectStore;
+}
+
+namespace nearfaas::host {
+
+// The WASI (preview1) errno values the file view and the WASI functions use.
+enum class WasiErrno : uint16_t {
+  Success = 0,
+  Acces = 2,
+  Badf = 8,
+  Busy = 10,
+  Exist = 20,
+  Fault = 21,
+  Fbig = 22,
+  Inval = 28,
+  Io = 29,
+  Isdir = 31,
+  Mfile = 33,
+  Nametoolong = 37,
+  Noent = 44,
+  Nospc = 51,
+  Nosys = 52,
+  Notdir = 54,
+  Notempty = 55,
+  Notsock = 57,
+  Notsup = 58,
+  Perm = 63,
+  Rofs = 69,
+  Spipe = 70,
+  Xdev = 75,
+  Notcapable = 76,
+};
+
+template <typename T>
+using FsResult = std::expected<T, WasiErrno>;
+
+enum class FileType : uint8_t { Unknown = 0, CharacterDevice = 2, Directory = 3, RegularFile = 4 };
+
+// WASI flag and rights bits the view interprets.
+namespace wasi_bits {
+inline constexpr uint16_t kOpenCreate = 1 << 0, kOpenDirectory = 1 << 1, kOpenExclusive = 1 << 2,
+                          kOpenTruncate = 1 << 3;
+inline constexpr uint16_t kFdAppend = 1 << 0;
+inline constexpr uint64_t kRightRead = 1 << 1, kRightWrite = 1 << 6;
+inline constexpr uint64_t kAllRights = (1ull << 30) - 1;
+inline constexpr uint16_t kSetAtim = 1 << 0, kSetAtimNow = 1 << 1, kSetMtim = 1 << 2,
+                          kSetMtimNow = 1 << 3;
+}  // namespace wasi_bits
+
+struct FileStat {
+  uint64_t ino = 0;
+  FileType type = FileType::Unknown;
+  uint64_t nlink = 1;
+  uint64_t size = 0;
+  uint64_t atim = 0, mtim = 0, ctim = 0;  // ns since the epoch
+};
+
+struct FdStat {
+  FileType type = FileType::Unknown;
+  uint16_t flags = 0;
+  uint64_t rightsBase = 0, rightsInheriting = 0;
+};
+
+struct DirEntry {
+  std::string name;
+  uint64_t ino = 0;
+  FileType type = FileType::Unknown;
+};
+
+struct FileViewLimits {
+  uint64_t maxScratchBytes = 64ull << 20;      // file contents in the scratch tree
+  uint32_t maxScratchNodes = 4096;             // scratch files and directories
+  uint32_t maxOpenFiles = 256;                 // descriptors besides stdio and the root
+  uint64_t maxSharedFileBytes = 256ull << 20;  // a shared file is read whole when opened
+  size_t maxPathBytes = 4096;
+  size_t maxNameBytes = 255;
+};
+
+class FileView {
+ public:
+  static constexpr uint32_t kRootFd = 3;
+  static constexpr std::string_view kRootName = "/";
+  static constexpr std::string_view kSharedDir = "shared";
+  static constexpr std::string_view kScratchDir = "tmp";
+
+  explicit FileView(FileViewLimits limits = {});
+  ~FileView();
+  FileView(const FileView&) = delete;
+  FileView& operator=(const FileView&) = delete;
+
+  // Takes effect for later operations; lowering a limit does not shrink what
+  // exists.
+  void setLimits(const FileViewLimits& limits) { limits_ = limits; }
+  // Where /shared reads from (not owned; must outlive its use); null = empty.
+  void bindShared(storage::ObjectStore* store) { shared_ = store; }
+  // Back to the initial state: an empty scratch tree and only fd 3 open.
+  void reset();
+
+  // The preopened directory's name if `fd` is one.
+  std::optional<std::string_view> preopenName(uint32_t fd) const;
+
+  // `path` is relative to directory fd `dirFd`. Flags and rights as WASI's
+  // path_open; read access needs kRightRead, write access kRightWrite.
+  FsResult<uint32_t> open(uint32_t dirFd, std::string_view path, uint16_t oflags, uint64_t rights,
+                          uint16_t fdflags);
+  FsResult<void> close(uint32_t fd);
+  // Replaces `to` (closing it if open) with `from`.
+  FsResult<void> renumber(uint32_t from, uint32_t to);
+
+  FsResult<size_t> read(uint32_t fd, std::span<uint8_t> buf);
+  FsResult<size_t> write(uint32_t fd, std::span<const uint8_t> data);
+  FsResult<size_t> pread(uint32_t fd, std::span<uint8_t> buf, uint64_t offset);
+  FsResult<size_t> pwrite(uint32_t fd, std::span<const uint8_t> data, uint64_t offset);
+  FsResult<uint64_t> seek(uint32_t fd, int64_t delta, uint8_t whence);
+
+  FsResult<FdStat> fdstat(uint32_t fd) const;
+  FsResult<void> setFdFlags(uint32_t fd, uint16_t flags);
+  FsResult<FileStat> stat(uint32_t fd) const;
+  FsResult<FileStat> stat(uint32_t dirFd, std::string_view path) const;
+  FsResult<void> setSize(uint32_t fd, uint64_t size);
+  // fstflags as WASI's fd_filestat_set_times.
+  FsResult<void> setTimes(uint32_t fd, uint64_t atim, uint64_t mtim, uint16_t fstflags);
+  FsResult<void> setTimes(uint32_t dirFd, std::string_view path, uint64_t atim, uint64_t mtim,
+                          uint16_t fstflags);
+
+  // Entries of directory `fd`, "." and ".." first, then by name.
+  FsResult<std::vector<DirEntry>> list(uint32_t fd) const;
+  FsResult<void> createDirectory(uint32_t dirFd, std::string_view path);
+  FsResult<void> removeDirectory(uint32_t dirFd, std::string_view path);
+  FsResult<void> unlinkFile(uint32_t dirFd, std::string_view path);
+  FsResult<void> rename(uint32_t oldDirFd, std::string_view oldPath, uint32_t newDirFd,
+                        std::string_view newPath);
+  // Whether `path` (relative to `dirFd`) exists: for calls that must say
+  // "not a symlink" (Inval) or "no such file" (Noent).
+  FsResult<void> exists(uint32_t dirFd, std::string_view path) const;
+
+  // The whole contents of the file at `path`, relative to the root ("/x" and
+  // "x" alike), for host functions that read files by name.
+  FsResult<Bytes> readFile(std::string_view path);
+
+  const FileViewLimits& limits() const { return limits_; }
+  uint64_t scratchBytes() const;
+
+ private:
+  struct Inode;
+  struct Usage;
+  struct OpenFile;
+  using Path = std::vector<std::string>;
+  using InodePtr = std::shared_ptr<Inode>;
+
+  void ensureTree() const;
+  // The absolute, normalised path of `path` relative to directory fd `dirFd`
+  // (or to the directory `base`).
+  FsResult<Path> resolve(uint32_t dirFd, std::string_view path) const;
+  FsResult<Path> resolveFrom(const Path& base, std::string_view path) const;
+  FsResult<InodePtr> lookup(const Path& path) const;
+  FsResult<InodePtr> child(const Inode& dir, const std::string& name) const;
+  // The scratch directory that holds `path`'s last component.
+  FsResult<InodePtr> scratchParent(const Path& path, bool forCreate) const;
+  FsResult<OpenFile*> file(uint32_t fd) const;
+  FsResult<void> resize(Inode& node, uint64_t size);
+  FsResult<size_t> readAt(OpenFile& f, std::span<uint8_t> buf, uint64_t offset);
+  FsResult<size_t> writeAt(OpenFile& f, std::span<const uint8_t> data, uint64_t offset);
+  FileStat statOf(const Inode& node) const;
+  FsResult<void> loadShared(Inode& node);
+  InodePtr newInode(FileType type) const;
+
+  FileViewLimits limits_;
+  storage::ObjectStore* shared_ = nullptr;
+  std::shared_ptr<Usage> usage_;  // shared with every inode, which accounts itself
+  mutable InodePtr root_;         // null until first use
+  mutable bool touched_ = false;  // anything beyond the initial state exists
+  std::map<uint32_t, std::unique_ptr<OpenFile>> fds_;
+};
+
+}  // namespace nearfaas::host
