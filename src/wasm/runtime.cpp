@@ -486,10 +486,16 @@ bool resetSnapshotMemory(wasm_rt_memory_t* mem, int fd, uint32_t pages) {
                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
                               0) == MAP_FAILED)
     return false;
-  // Replacing the mapping drops every private copy at once; the pages read
-  // the image again on their next access.
-  if (bytes && mmap(mem->data, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) ==
-                   MAP_FAILED)
+  // [0, bytes) is still the private mapping of the image that
+  // mapSnapshotMemory made: nothing is ever mapped below the image's end
+  // (memory only grows past it, and state is mapped past the current end).
+  // Discarding its pages drops every private copy; the pages read the image
+  // again on their next access. Unlike mapping the image again, this keeps the
+  // page tables and takes the address space lock only for reading, so a reset
+  // costs in proportion to the pages the call touched and resets on several
+  // threads do not serialise. Mapping the image again is the fallback.
+  if (bytes && madvise(mem->data, bytes, MADV_DONTNEED) != 0 &&
+      mmap(mem->data, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED)
     return false;
   mem->pages = pages;
   mem->size = static_cast<uint32_t>(bytes);
