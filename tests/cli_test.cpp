@@ -163,6 +163,51 @@ ProcessResult local(std::vector<std::string> args, const std::filesystem::path& 
   return r ? *r : ProcessResult{};
 }
 
+// Every function in func/, added and run through the CLI, as a user would.
+TEST(CliFunc, EveryFunctionOfFuncDir) {
+  test::TempDir dir;
+  // Code generated once for the whole test binary, not once per data dir.
+  setenv("NEARFAAS_CODE_CACHE", test::testCacheDir().c_str(), 1);
+  auto data = dir.path() / "data";
+  const std::filesystem::path funcs = NEARFAAS_FUNC_DIR;
+  for (const char* f : {"hello", "echo", "chain", "state"})
+    ASSERT_EQ(
+        local({"func", "add", "demo", f, (funcs / "demo" / (std::string(f) + ".wasm")).string()},
+              data)
+            .exitCode,
+        0)
+        << f;
+  for (const char* f : {"put", "get", "wordcount", "grep", "substr", "sha256sum"})
+    ASSERT_EQ(
+        local({"func", "add", "ndp", f, (funcs / "ndp" / (std::string(f) + ".wasm")).string()},
+              data)
+            .exitCode,
+        0)
+        << f;
+  auto run = [&](const char* user, const char* f, std::string input, bool forbid = false) {
+    std::vector<std::string> args = {"func", "run", user, f, "--input", input};
+    if (forbid) args.push_back("--forbid-ndp");
+    auto r = local(args, data);
+    EXPECT_EQ(r.exitCode, 0) << user << "/" << f << ": " << r.output;
+    return r.output;
+  };
+  EXPECT_EQ(run("demo", "hello", ""), "Hello Faasm!");
+  EXPECT_EQ(run("demo", "echo", "some input"), "some input");
+  EXPECT_EQ(run("demo", "chain", "3"), "0 0 square 0 = 0\n1 0 echo 1\n2 0 square 2 = 4\n");
+  EXPECT_EQ(run("demo", "state", "reset"), "0");
+  EXPECT_EQ(run("demo", "state", ""), "1");  // state lives as long as the process
+  for (bool forbid : {false, true}) {
+    SCOPED_TRACE(forbid ? "forbid_ndp" : "ndp");
+    EXPECT_EQ(run("ndp", "put", "doc hello hello world my world", forbid), "OK");
+    EXPECT_EQ(run("ndp", "get", "doc", forbid), "hello hello world my world");
+    EXPECT_EQ(run("ndp", "wordcount", "doc", forbid), "hello\t2\nmy\t1\nworld\t2\n");
+    EXPECT_EQ(run("ndp", "grep", "doc wor.d", forbid), "12 21 ");
+    EXPECT_EQ(run("ndp", "substr", "doc hello", forbid), "0 6 ");
+    EXPECT_EQ(run("ndp", "sha256sum", "doc", forbid),
+              sha256Hex(std::string_view("hello hello world my world")));
+  }
+}
+
 TEST(CliFunc, BuildAddRunAndObjects) {
   test::TempDir dir;
   auto src = dir.path() / "hi.c";

@@ -13,11 +13,16 @@ std::filesystem::path NodeConfig::defaultDataDir() {
   return std::filesystem::path(home && *home ? home : "/tmp") / ".local/share/nearfaas";
 }
 
+std::filesystem::path NodeConfig::defaultCodeCacheDir() {
+  if (const char* d = std::getenv("NEARFAAS_CODE_CACHE"); d && *d) return d;
+  return {};
+}
+
 Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
   std::unique_ptr<Node> n(new Node());
   auto store = storage::DirectoryStore::open(config.dataDir / "store");
-  if (!store) return fail("cannot open the store in ", config.dataDir.string(), ": ",
-                          store.error().message);
+  if (!store)
+    return fail("cannot open the store in ", config.dataDir.string(), ": ", store.error().message);
   n->objects_ = std::move(*store);
   wasm::EngineConfig ec;
   ec.cacheDir = config.codeCacheDir.empty() ? config.dataDir / "code" : config.codeCacheDir;

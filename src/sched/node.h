@@ -23,13 +23,15 @@ struct NodeConfig {
   std::filesystem::path dataDir = defaultDataDir();
   // Where generated code is cached; empty = <dataDir>/code. Several nodes
   // may share one (entries are written atomically, keyed by module hash).
-  std::filesystem::path codeCacheDir;
+  std::filesystem::path codeCacheDir = defaultCodeCacheDir();
   std::string cc;  // generated-code compiler; empty = the engine's default
   faaslet::FaasletSettings faaslet;
   SchedulerSettings scheduler;
 
   // $NEARFAAS_DATA_DIR, else ~/.local/share/nearfaas.
   static std::filesystem::path defaultDataDir();
+  // $NEARFAAS_CODE_CACHE, else empty.
+  static std::filesystem::path defaultCodeCacheDir();
 };
 
 class Node {
