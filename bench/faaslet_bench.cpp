@@ -82,7 +82,7 @@ constexpr const char* kNoop = "noop";
 constexpr const char* kChainNoop = "chain_noop";
 constexpr const char* kArgv0 = "function.wasm";  // as Faaslets name the program
 
-const std::set<std::string> kParts = {"restore", "idle", "noop", "chain"};
+const std::set<std::string> kParts = {"restore", "idle", "noop", "chain", "delta"};
 
 struct Options {
   bool quick = false;
@@ -93,6 +93,7 @@ struct Options {
   unsigned baselineCalls = 4000;
   unsigned loopCalls = 50'000;
   unsigned chainCalls = 2000;
+  unsigned deltaMemoryMiB = 1024;
   std::vector<std::string> parts;
   std::string funcDir = BENCH_FUNC_DIR;
   std::string tmpRoot;
@@ -126,7 +127,7 @@ Stats summarize(std::vector<double> v) {
 void figure(const std::string& name, double value, double baseline, const char* unit,
             int decimals = 1) {
   double ratio = baseline != 0 ? value / baseline : 0;
-  int rd = ratio >= 100 ? 0 : ratio >= 10 ? 1 : ratio >= 0.1 ? 2 : 3;
+  int rd = ratio >= 100 ? 0 : ratio >= 10 ? 1 : ratio >= 0.1 ? 2 : ratio >= 0.001 ? 3 : 5;
   std::printf("%s: %.*f %s (baseline: %.*f %s, ratio %.*f)\n", name.c_str(), decimals, value, unit,
               decimals, baseline, unit, rd, ratio);
   std::fflush(stdout);
@@ -339,7 +340,7 @@ std::optional<std::string> wrongOutcome(const CallOutcome& o) {
 }
 
 struct Results {
-  std::optional<double> restoreUs, idleKb, noopPerSecond, chainUs;
+  std::optional<double> restoreUs, idleKb, noopPerSecond, chainUs, deltaMs;
 };
 
 class Bench {
@@ -357,6 +358,7 @@ class Bench {
   Status idle(Results& out);
   Status noop(Results& out);
   Status chain(Results& out);
+  Status delta(Results& out);
 
  private:
   Status setupError(const std::string& what, const Error& e) {
@@ -653,6 +655,66 @@ Status Bench::chain(Results& out) {
   return kOk;
 }
 
+// Memory deltas of a large memory with few written pages: the pagemap scan
+// of Faaslet::takeDelta against comparing every page with a pristine copy
+// (what finding the written pages costs without the kernel's page tables).
+Status Bench::delta(Results& out) {
+  constexpr uint32_t kPage = faaslet::MemoryDelta::kPageBytes;
+  constexpr unsigned kWritten = 64;  // pages written, spread over the memory
+  const unsigned rounds = o_.quick ? 3 : 7;
+  std::printf(
+      "\n== delta: memory delta of a %u MiB memory with %u written pages (%u rounds, a new "
+      "Faaslet each)\n"
+      "   baseline: compare every 4 KiB page with a pristine copy of the memory\n",
+      o_.deltaMemoryMiB, kWritten, rounds);
+  std::fflush(stdout);
+  // A Faaslet whose memory is grown to the size asked.
+  auto grown = [&]() -> Result<std::unique_ptr<faaslet::Faaslet>> {
+    auto f = proto_->newFaaslet();
+    if (!f) return f;
+    wasm_rt_memory_t* mem = (*f)->instance().memory(0);
+    uint64_t want = uint64_t{o_.deltaMemoryMiB} << 20;
+    if (want > mem->size &&
+        wasm_rt_grow_memory(mem, static_cast<uint32_t>((want - mem->size) / wasm::kWasmPageSize)) ==
+            UINT32_MAX)
+      return fail("cannot grow the memory to ", o_.deltaMemoryMiB, " MiB");
+    return f;
+  };
+  auto first = grown();
+  if (!first) return setupError("delta", first.error());
+  wasm_rt_memory_t* m0 = (*first)->instance().memory(0);
+  Bytes pristine(m0->data, m0->data + m0->size);
+  std::vector<double> scanMs, compareMs;
+  for (unsigned round = 0; round < rounds; ++round) {
+    auto f = grown();
+    if (!f) return setupError("delta", f.error());
+    wasm_rt_memory_t* mem = (*f)->instance().memory(0);
+    const uint32_t pages = mem->size / kPage;
+    for (unsigned i = 0; i < kWritten; ++i)
+      mem->data[uint64_t{(pages / kWritten) * i + round} * kPage] ^= 1;
+    uint64_t t0 = nowNs();
+    auto d = (*f)->takeDelta();
+    uint64_t t1 = nowNs();
+    if (!d) return setupError("takeDelta", d.error());
+    size_t changed = 0;
+    for (uint32_t p = 0; p < pages; ++p)
+      changed += std::memcmp(mem->data + uint64_t{p} * kPage, pristine.data() + uint64_t{p} * kPage,
+                             kPage) != 0;
+    uint64_t t2 = nowNs();
+    // The delta holds the written pages (and the pages the restore itself
+    // wrote, such as the stack): never fewer than changed.
+    if (changed != kWritten || d->pages.size() < changed || d->pages.size() > changed + 16)
+      return wrongResult("delta", std::to_string(d->pages.size()) + " pages in the delta, " +
+                                      std::to_string(changed) + " changed");
+    scanMs.push_back((t1 - t0) / 1e6);
+    compareMs.push_back((t2 - t1) / 1e6);
+  }
+  Stats scan = summarize(scanMs), compare = summarize(compareMs);
+  figure("delta of a large memory (pagemap scan), median", scan.median, compare.median, "ms", 3);
+  out.deltaMs = scan.median;
+  return kOk;
+}
+
 std::string orDash(const std::optional<double>& v, int decimals) {
   if (!v) return "-";
   char b[32];
@@ -689,8 +751,11 @@ int main(int argc, char** argv) {
   app.add_option("--chain-calls", o.chainCalls,
                  "calls of each kind in the chain figure (default 2000; 300 with --quick)")
       ->check(CLI::Range(1u, 1'000'000u));
+  app.add_option("--delta-memory", o.deltaMemoryMiB,
+                 "memory size of the delta figure in MiB (default 1024; 256 with --quick)")
+      ->check(CLI::Range(16u, 4000u));
   app.add_option("--parts", o.parts,
-                 "parts to run, comma-separated: restore,idle,noop,chain (default all)")
+                 "parts to run, comma-separated: restore,idle,noop,chain,delta (default all)")
       ->delimiter(',');
   app.add_option("--func-dir", o.funcDir, "directory of noop.wasm and chain_noop.wasm")
       ->capture_default_str();
@@ -707,12 +772,13 @@ int main(int argc, char** argv) {
     if (app.count("--baseline-calls") == 0) o.baselineCalls = 500;
     if (app.count("--loop-calls") == 0) o.loopCalls = 10'000;
     if (app.count("--chain-calls") == 0) o.chainCalls = 300;
+    if (app.count("--delta-memory") == 0) o.deltaMemoryMiB = 256;
   }
   std::set<std::string> parts(o.parts.begin(), o.parts.end());
   if (parts.empty()) parts = kParts;
   for (const auto& p : parts) {
     if (!kParts.count(p)) {
-      std::fprintf(stderr, "error: no part '%s' (restore, idle, noop, chain)\n", p.c_str());
+      std::fprintf(stderr, "error: no part '%s' (restore, idle, noop, chain, delta)\n", p.c_str());
       return kSetupError;
     }
   }
@@ -763,7 +829,8 @@ int main(int argc, char** argv) {
   const std::pair<const char*, Part> order[] = {{"restore", &Bench::restore},
                                                 {"idle", &Bench::idle},
                                                 {"noop", &Bench::noop},
-                                                {"chain", &Bench::chain}};
+                                                {"chain", &Bench::chain},
+                                                {"delta", &Bench::delta}};
   for (const auto& [name, part] : order) {
     if (!parts.count(name)) continue;
     if (Status s = (bench.*part)(r); s != kOk) return s;
@@ -783,8 +850,9 @@ int main(int argc, char** argv) {
   std::printf("total time: %.1f s\n", (nowNs() - start) / 1e9);
   std::printf(
       "faaslet-bench: restore %s us (goal <%.0f), idle faaslet %s KB (goal <%.0f), noop %s "
-      "calls/s (goal >=%.0f), chain round trip %s us\n",
+      "calls/s (goal >=%.0f), chain round trip %s us, delta of %u MiB %s ms\n",
       orDash(r.restoreUs, 2).c_str(), kGoalRestoreUs, orDash(r.idleKb, 1).c_str(), kGoalIdleKb,
-      orDash(r.noopPerSecond, 0).c_str(), kGoalNoopPerSecond, orDash(r.chainUs, 1).c_str());
+      orDash(r.noopPerSecond, 0).c_str(), kGoalNoopPerSecond, orDash(r.chainUs, 1).c_str(),
+      o.deltaMemoryMiB, orDash(r.deltaMs, 2).c_str());
   return kOk;
 }

@@ -390,6 +390,18 @@ TEST(MemoryDelta, CarriesWrittenPagesAndGlobals) {
   EXPECT_EQ(ib.call("load", std::vector<Value>{Value::makeI32(64)})->at(0).i32, 99u);
   EXPECT_EQ(ib.call("load", std::vector<Value>{Value::makeI32(65536 + 8)})->at(0).i32, 5u);
   EXPECT_EQ(ib.call("counter_via_table")->at(0).i32, 8u);
+  // What b changes after applying a's delta: only that page comes back.
+  ASSERT_TRUE(ib.call("store", std::vector<Value>{Value::makeI32(65536 + 8), Value::makeI32(6)}));
+  auto back = (*b)->takeDelta(&*delta);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->pages, std::vector<uint32_t>{16});  // 4 KiB page of address 65544
+  EXPECT_EQ(back->memoryBytes, 2u * 65536);
+  ASSERT_TRUE((*a)->applyDelta(*back));
+  EXPECT_EQ(ia.call("load", std::vector<Value>{Value::makeI32(65536 + 8)})->at(0).i32, 6u);
+  EXPECT_EQ(ia.call("load", std::vector<Value>{Value::makeI32(64)})->at(0).i32, 99u);
+  EXPECT_EQ(ia.call("counter_via_table")->at(0).i32, 8u);
+  // Without `since`, every page written since the reset comes back.
+  EXPECT_GT((*b)->takeDelta()->pages.size(), back->pages.size());
   // A delta of another shape is refused.
   faaslet::MemoryDelta broken = *delta;
   broken.data.pop_back();

@@ -16,8 +16,8 @@ namespace nearfaas::faaslet {
 using host::CallOutcome;
 using host::CallRequest;
 using wasm::TrapKind;
-using wasm::Value;
 using wasm::ValType;
+using wasm::Value;
 
 namespace {
 
@@ -125,7 +125,8 @@ CallOutcome Faaslet::execute(const CallRequest& request, std::chrono::millisecon
     // otherwise no argument, or one taken from the input as a number.
     std::vector<Value> args;
     if (!request.extraArgs.empty()) {
-      for (int32_t a : request.extraArgs) args.push_back(Value::makeI32(static_cast<uint32_t>(a)));
+      for (int32_t a : request.extraArgs)
+        args.push_back(Value::makeI32(static_cast<uint32_t>(a)));
     }
     auto attempt = [&](std::vector<Value> a) {
       wasm::FuncType t;
@@ -165,7 +166,8 @@ Result<CallOutcome> Faaslet::run(uint32_t callId, const CallRequest& request,
   context_.services = services;
   if (services) context_.fileView.bindShared(&services->objects());
   context_.args = {kArgv0};
-  for (const auto& a : request.cmdline) context_.args.push_back(a);
+  for (const auto& a : request.cmdline)
+    context_.args.push_back(a);
   CallOutcome out = execute(request, timeout);
   out.output = std::move(context_.outputData);
   out.stdoutText = std::move(context_.capturedStdout);
@@ -183,6 +185,10 @@ constexpr uint64_t kPagemapPresent = 1ull << 63;
 constexpr uint64_t kPagemapSwapped = 1ull << 62;
 constexpr uint64_t kPagemapFileOrShared = 1ull << 61;
 
+bool allZero(const uint8_t* p, size_t n) {
+  return p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0;
+}
+
 int pagemapFd() {
   static int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   return fd;
@@ -190,7 +196,7 @@ int pagemapFd() {
 
 }  // namespace
 
-Result<MemoryDelta> Faaslet::takeDelta() {
+Result<MemoryDelta> Faaslet::takeDelta(const MemoryDelta* since) {
   constexpr uint32_t P = MemoryDelta::kPageBytes;
   wasm_rt_memory_t* mem = instance_->memory(0);
   MemoryDelta d;
@@ -206,6 +212,8 @@ Result<MemoryDelta> Faaslet::takeDelta() {
       return fail("memory delta: reading pagemap failed: ", std::strerror(errno));
     // Regions that are not the function's own memory contents.
     std::vector<std::pair<uint32_t, uint32_t>> excluded = context_.ndpRegions;
+    size_t sinceAt = 0;
+    const uint64_t imageBytes = uint64_t{proto_->snapshot().memoryPages()} * wasm::kWasmPageSize;
     for (size_t i = 0; i < npages; ++i) {
       uint64_t e = entries[i];
       // Written pages of the private snapshot mapping are anonymous copies;
@@ -213,10 +221,22 @@ Result<MemoryDelta> Faaslet::takeDelta() {
       bool dirty = (e & kPagemapSwapped) || ((e & kPagemapPresent) && !(e & kPagemapFileOrShared));
       if (!dirty) continue;
       uint64_t at = uint64_t{i} * P;
+      // Past the image the snapshot is all zero, and reading never-written
+      // memory there can make a page present (the shared zero page, or on
+      // some kernels a fresh page): a page that is still all zero is left out.
+      if (at >= imageBytes && !(e & kPagemapSwapped) && allZero(mem->data + at, P)) continue;
       bool skip = std::any_of(excluded.begin(), excluded.end(), [&](const auto& r) {
         return at >= r.first && at + P <= uint64_t{r.first} + r.second;
       });
       if (skip) continue;
+      if (since) {
+        // since->pages ascend, and so does i: advance a cursor.
+        while (sinceAt < since->pages.size() && since->pages[sinceAt] < i)
+          ++sinceAt;
+        if (sinceAt < since->pages.size() && since->pages[sinceAt] == i &&
+            std::memcmp(mem->data + at, since->data.data() + sinceAt * size_t{P}, P) == 0)
+          continue;
+      }
       d.pages.push_back(static_cast<uint32_t>(i));
       d.data.insert(d.data.end(), mem->data + at, mem->data + at + P);
     }

@@ -76,8 +76,11 @@ class Faaslet {
                                 host::CallServices* services, std::chrono::milliseconds timeout);
 
   // Pages written since the last reset (excluding NDP object buffers and
-  // state mappings) and the mutable globals.
-  Result<MemoryDelta> takeDelta();
+  // state mappings) and the mutable globals. With `since` (a delta this
+  // Faaslet applied), pages that still hold exactly what `since` brought are
+  // left out: the delta then carries only what changed after it was applied,
+  // and applying `since` and then it gives the same memory.
+  Result<MemoryDelta> takeDelta(const MemoryDelta* since = nullptr);
   // Makes this Faaslet's memory and globals those of the delta's source.
   Result<void> applyDelta(const MemoryDelta& delta);
 
