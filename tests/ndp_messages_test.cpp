@@ -94,6 +94,26 @@ TEST(NdpMessages, TruncatedOrPaddedInputIsRefused) {
   }
 }
 
+TEST(NdpMessages, ObjectOps) {
+  ObjectOp read{ObjectOp::Read, 5, 100, {}};
+  EXPECT_EQ(*decodeObjectOp(encode(read)), read);
+  ObjectOp write{ObjectOp::WriteFull, 0, 0, Bytes{1, 2, 3}};
+  EXPECT_EQ(*decodeObjectOp(encode(write)), write);
+  ObjectOpReply reply{-2, 42, Bytes{9, 8}};
+  EXPECT_EQ(*decodeObjectOpReply(encode(reply)), reply);
+  EXPECT_EQ(messageKind(encode(read)), kObjectOpMessage);
+  EXPECT_EQ(messageKind(encode(reply)), kObjectOpReplyMessage);
+  EXPECT_EQ(messageKind(encode(sampleRequest())), kRequestMessage);
+  EXPECT_EQ(messageKind(Bytes{1, 0}), 0u);
+  Bytes bad = encode(read);
+  bad[8] = 9;  // no such op
+  EXPECT_FALSE(decodeObjectOp(bad));
+  for (size_t len = 0; len < encode(reply).size(); ++len) {
+    Bytes whole = encode(reply);
+    EXPECT_FALSE(decodeObjectOpReply(std::span<const uint8_t>(whole.data(), len)));
+  }
+}
+
 TEST(NdpMessages, CorruptFieldsAreRefused) {
   // A message of one kind is not another; versions must match.
   Bytes req = encode(sampleRequest());
@@ -130,6 +150,81 @@ TEST(NdpMessages, CorruptFieldsAreRefused) {
   MemoryDelta refGlobal = sampleDelta();
   refGlobal.globals[0].type = wasm::ValType::FuncRef;
   EXPECT_FALSE(decodeDelta(encode(refGlobal)));
+}
+
+}  // namespace
+}  // namespace nearfaas::ndp
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "ndp/frame.h"
+
+namespace nearfaas::ndp {
+namespace {
+
+struct SocketPair {
+  int fds[2] = {-1, -1};
+  SocketPair() { EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0); }
+  ~SocketPair() {
+    for (int fd : fds)
+      if (fd >= 0) close(fd);
+  }
+};
+
+TEST(NdpFrames, RoundTripIncludingLargeFrames) {
+  SocketPair s;
+  Bytes big(8 << 20);
+  for (size_t i = 0; i < big.size(); ++i)
+    big[i] = static_cast<uint8_t>(i * 31);
+  // Larger than the socket buffer: the reader runs concurrently.
+  std::thread writer([&] {
+    EXPECT_TRUE(sendFrame(s.fds[0], Bytes{}, deadlineIn(std::chrono::seconds(10))));
+    EXPECT_TRUE(sendFrame(s.fds[0], big, deadlineIn(std::chrono::seconds(10))));
+  });
+  auto empty = recvFrame(s.fds[1], 1 << 30, deadlineIn(std::chrono::seconds(10)));
+  auto got = recvFrame(s.fds[1], 1 << 30, deadlineIn(std::chrono::seconds(10)));
+  writer.join();
+  ASSERT_TRUE(empty && got);
+  EXPECT_TRUE(empty->empty());
+  EXPECT_EQ(*got, big);
+}
+
+TEST(NdpFrames, SilentClosedOrOversizePeersFail) {
+  {
+    SocketPair s;  // nothing is sent: the deadline ends the wait
+    auto r = recvFrame(s.fds[1], 100, deadlineIn(std::chrono::milliseconds(50)));
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("timed out"), std::string::npos);
+  }
+  {
+    SocketPair s;  // half a frame, then the peer goes away
+    uint64_t len = 10;
+    ASSERT_EQ(write(s.fds[0], &len, sizeof len), ssize_t(sizeof len));
+    ASSERT_EQ(write(s.fds[0], "abc", 3), 3);
+    close(s.fds[0]);
+    s.fds[0] = -1;
+    auto r = recvFrame(s.fds[1], 100, deadlineIn(std::chrono::seconds(5)));
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("closed"), std::string::npos);
+  }
+  {
+    SocketPair s;  // a length over the limit is refused before reading it
+    uint64_t len = 1ull << 40;
+    ASSERT_EQ(write(s.fds[0], &len, sizeof len), ssize_t(sizeof len));
+    auto r = recvFrame(s.fds[1], 1 << 20, deadlineIn(std::chrono::seconds(5)));
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("exceeds the limit"), std::string::npos);
+  }
+  {
+    SocketPair s;  // the peer has gone: sending fails (no SIGPIPE kills the process)
+    close(s.fds[1]);
+    s.fds[1] = -1;
+    auto r = sendFrame(s.fds[0], Bytes(1 << 20), deadlineIn(std::chrono::seconds(5)));
+    EXPECT_FALSE(r);
+  }
 }
 
 }  // namespace

@@ -73,4 +73,28 @@ class ByteReader {
   size_t at_ = 0;
 };
 
+// Every message starts with the protocol version and its kind (u32 each).
+inline constexpr uint32_t kProtocolVersion = 1;
+
+inline ByteWriter startMessage(uint32_t kind) {
+  ByteWriter w;
+  w.put<uint32_t>(kProtocolVersion);
+  w.put<uint32_t>(kind);
+  return w;
+}
+
+inline Result<void> expectMessage(ByteReader& r, uint32_t kind, const char* what) {
+  uint32_t version, k;
+  if (!r.get(version) || !r.get(k)) return fail(what, ": truncated header");
+  if (version != kProtocolVersion)
+    return fail(what, ": protocol version ", version, ", expected ", kProtocolVersion);
+  if (k != kind) return fail(what, ": message kind ", k, ", expected ", kind);
+  return {};
+}
+
+inline Result<void> finishMessage(const ByteReader& r, const char* what) {
+  if (!r.atEnd()) return fail(what, ": ", r.remaining(), " unexpected trailing bytes");
+  return {};
+}
+
 }  // namespace nearfaas::ndp

@@ -1,0 +1,112 @@
+#include "ndp/wire.h"
+
+namespace nearfaas::ndp {
+
+Bytes encode(const OffloadRequest& m) {
+  ByteWriter w = startMessage(kRequestMessage);
+  w.put<uint64_t>(m.callId);
+  w.putString(m.user);
+  w.putString(m.function);
+  w.putString(m.key);
+  w.put<int32_t>(m.funcPtr);
+  w.put<uint32_t>(static_cast<uint32_t>(m.args.size()));
+  for (int32_t a : m.args)
+    w.put<int32_t>(a);
+  w.putString(m.origin);
+  w.putString(m.token);
+  return w.take();
+}
+
+Result<OffloadRequest> decodeRequest(std::span<const uint8_t> in) {
+  ByteReader r(in);
+  if (auto e = expectMessage(r, kRequestMessage, "offload request"); !e)
+    return std::unexpected(e.error());
+  OffloadRequest m;
+  uint32_t nargs;
+  if (!r.get(m.callId) || !r.getString(m.user, kMaxNameBytes) ||
+      !r.getString(m.function, kMaxNameBytes) || !r.getString(m.key, kMaxNameBytes) ||
+      !r.get(m.funcPtr) || !r.get(nargs) || nargs > kMaxArgs)
+    return fail("offload request: malformed");
+  m.args.resize(nargs);
+  for (auto& a : m.args)
+    if (!r.get(a)) return fail("offload request: truncated arguments");
+  if (!r.getString(m.origin, kMaxNameBytes) || !r.getString(m.token, kMaxNameBytes))
+    return fail("offload request: malformed");
+  if (auto e = finishMessage(r, "offload request"); !e) return std::unexpected(e.error());
+  return m;
+}
+
+Bytes encode(const OffloadReply& m) {
+  ByteWriter w = startMessage(kReplyMessage);
+  w.put<uint8_t>(static_cast<uint8_t>(m.verdict));
+  w.putString(m.reason);
+  return w.take();
+}
+
+Result<OffloadReply> decodeReply(std::span<const uint8_t> in) {
+  ByteReader r(in);
+  if (auto e = expectMessage(r, kReplyMessage, "offload reply"); !e)
+    return std::unexpected(e.error());
+  OffloadReply m;
+  uint8_t verdict;
+  if (!r.get(verdict) || verdict > uint8_t(Verdict::Failed) || !r.getString(m.reason, 64 * 1024))
+    return fail("offload reply: malformed");
+  m.verdict = static_cast<Verdict>(verdict);
+  if (auto e = finishMessage(r, "offload reply"); !e) return std::unexpected(e.error());
+  return m;
+}
+
+Bytes encode(const ObjectOp& m) {
+  ByteWriter w = startMessage(kObjectOpMessage);
+  w.put<uint8_t>(m.kind);
+  w.put<uint64_t>(m.offset);
+  w.put<uint64_t>(m.length);
+  w.putBytes(m.data);
+  return w.take();
+}
+
+Result<ObjectOp> decodeObjectOp(std::span<const uint8_t> in) {
+  ByteReader r(in);
+  if (auto e = expectMessage(r, kObjectOpMessage, "object op"); !e)
+    return std::unexpected(e.error());
+  ObjectOp m;
+  uint8_t kind;
+  std::span<const uint8_t> data;
+  if (!r.get(kind) || kind > ObjectOp::WriteFull || !r.get(m.offset) || !r.get(m.length) ||
+      !r.getBytes(data, kMaxDeltaBytes))
+    return fail("object op: malformed");
+  m.kind = static_cast<ObjectOp::Kind>(kind);
+  m.data.assign(data.begin(), data.end());
+  if (auto e = finishMessage(r, "object op"); !e) return std::unexpected(e.error());
+  return m;
+}
+
+Bytes encode(const ObjectOpReply& m) {
+  ByteWriter w = startMessage(kObjectOpReplyMessage);
+  w.put<int32_t>(m.status);
+  w.put<uint64_t>(m.size);
+  w.putBytes(m.data);
+  return w.take();
+}
+
+Result<ObjectOpReply> decodeObjectOpReply(std::span<const uint8_t> in) {
+  ByteReader r(in);
+  if (auto e = expectMessage(r, kObjectOpReplyMessage, "object op reply"); !e)
+    return std::unexpected(e.error());
+  ObjectOpReply m;
+  std::span<const uint8_t> data;
+  if (!r.get(m.status) || !r.get(m.size) || !r.getBytes(data, kMaxDeltaBytes))
+    return fail("object op reply: malformed");
+  m.data.assign(data.begin(), data.end());
+  if (auto e = finishMessage(r, "object op reply"); !e) return std::unexpected(e.error());
+  return m;
+}
+
+uint32_t messageKind(std::span<const uint8_t> in) {
+  ByteReader r(in);
+  uint32_t version, kind;
+  if (!r.get(version) || !r.get(kind) || version != kProtocolVersion) return 0;
+  return kind;
+}
+
+}  // namespace nearfaas::ndp

@@ -1,0 +1,100 @@
+// The wire messages of an NDP offload that need nothing of the runtime:
+// the request, the storage side's verdict, and the object operations the
+// storage runtime asks of the object class (which serves them from the OSD's
+// copy). The object class plugin links only this (and base).
+//
+// Who sends what (docs/ndp.md has the whole flow):
+//   compute worker -> OSD      OffloadRequest, as the input of a RADOS exec
+//                              on the object (class "nearfaas")
+//   OSD class -> storage rt    the same OffloadRequest over the unix socket,
+//                              then it answers ObjectOps on the object
+//   storage rt -> OSD class    ObjectOps, then the OffloadReply (the
+//                              verdict), which the class returns as the exec
+//                              output
+//   storage rt <-> compute     DeltaFetch / OffloadResult (messages.h)
+//
+// Decoding checks every length and count against the input and the limits
+// below; a message that fails is refused, never trusted.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "ndp/codec.h"
+
+namespace nearfaas::ndp {
+
+inline constexpr size_t kMaxNameBytes = 1024;  // users, functions, keys, hosts
+inline constexpr size_t kMaxArgs = 16;
+inline constexpr uint64_t kMaxDeltaBytes = 4ull << 30;  // a whole 4 GiB memory
+
+// Message kinds, the first u32 after the version: a message of one kind never
+// decodes as another.
+enum MessageKind : uint32_t {
+  kRequestMessage = 1,
+  kReplyMessage = 2,
+  kResultMessage = 3,
+  kDeltaMessage = 4,
+  kObjectOpMessage = 5,
+  kObjectOpReplyMessage = 6,
+};
+
+struct OffloadRequest {
+  uint64_t callId = 0;  // unique on the compute worker while the call runs
+  std::string user, function;
+  std::string key;  // the object; its bucket is the user
+  int32_t funcPtr = 0;
+  std::vector<int32_t> args;
+  std::string origin;  // host:port where the compute worker serves deltas
+  std::string token;   // proves a DeltaFetch/OffloadResult belongs to this call
+
+  bool operator==(const OffloadRequest&) const = default;
+};
+
+// What the storage side did with a request.
+enum class Verdict : uint8_t {
+  Done = 0,            // ran; the result went to the compute worker directly
+  ProcessLocally = 1,  // refused (load, unknown function, ...): run it locally
+  Failed = 2,          // admitted but failed on the storage side: run it locally
+};
+
+struct OffloadReply {
+  Verdict verdict = Verdict::ProcessLocally;
+  std::string reason;  // why, for ProcessLocally and Failed
+  bool operator==(const OffloadReply&) const = default;
+};
+
+// An operation of the storage runtime on the offloaded object, served by the
+// object class from the OSD's copy.
+struct ObjectOp {
+  enum Kind : uint8_t { Stat = 0, Read = 1, WriteFull = 2 } kind = Stat;
+  uint64_t offset = 0, length = 0;  // Read
+  Bytes data;                       // WriteFull
+  bool operator==(const ObjectOp&) const = default;
+};
+
+struct ObjectOpReply {
+  int32_t status = 0;  // 0, or a negative errno from the OSD
+  uint64_t size = 0;   // Stat
+  Bytes data;          // Read
+  bool operator==(const ObjectOpReply&) const = default;
+};
+
+Bytes encode(const OffloadRequest& m);
+Bytes encode(const OffloadReply& m);
+Bytes encode(const ObjectOp& m);
+Bytes encode(const ObjectOpReply& m);
+
+Result<OffloadRequest> decodeRequest(std::span<const uint8_t> in);
+Result<OffloadReply> decodeReply(std::span<const uint8_t> in);
+Result<ObjectOp> decodeObjectOp(std::span<const uint8_t> in);
+Result<ObjectOpReply> decodeObjectOpReply(std::span<const uint8_t> in);
+
+// The kind of an encoded message, or 0 if it has no valid header.
+uint32_t messageKind(std::span<const uint8_t> in);
+
+}  // namespace nearfaas::ndp
