@@ -1,0 +1,197 @@
+// The object class "nearfaas", loaded by Ceph OSDs from their class directory
+// as libcls_nearfaas.so. Its methods take an NDP OffloadRequest (the input of
+// a RADOS exec on an object), forward it to the storage runtime beside the
+// OSD over a unix socket, and serve that runtime's operations on the object
+// (stat, read, and for the write methods a whole-object write) from the OSD's
+// local copy, until the runtime sends its verdict, which becomes the exec
+// output. Whatever goes wrong here ends in a verdict the compute worker
+// understands (run locally), never in a stuck or crashed OSD.
+//
+// Settings come from the OSD's environment: NEARFAAS_NDP_SOCKET (the storage
+// runtime's socket, default kDefaultSocket) and NEARFAAS_NDP_TIMEOUT_MS (how
+// long one offload may hold the OSD's op thread, default 120000).
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <string>
+
+#include <rados/buffer.h>
+
+#include "ndp/frame.h"
+#include "ndp/wire.h"
+
+// The object class ABI of Ceph 16 (Pacific). Debian ships no objclass.h; the
+// ceph-osd binary exports these, and the mangled names pin the types.
+using cls_handle_t = void*;
+using cls_method_handle_t = void*;
+using cls_method_context_t = void*;
+using cls_method_cxx_call_t = int (*)(cls_method_context_t, ceph::bufferlist*, ceph::bufferlist*);
+extern "C" int cls_register(const char* name, cls_handle_t* handle);
+extern "C" int cls_log(int level, const char* format, ...);
+int cls_register_cxx_method(cls_handle_t, const char* method, int flags, cls_method_cxx_call_t,
+                            cls_method_handle_t*);
+int cls_cxx_stat(cls_method_context_t, uint64_t* size, time_t* mtime);
+int cls_cxx_read(cls_method_context_t, int ofs, int len, ceph::bufferlist* out);
+int cls_cxx_write_full(cls_method_context_t, ceph::bufferlist* in);
+
+namespace {
+
+using namespace nearfaas;
+using namespace nearfaas::ndp;
+
+constexpr int kMethodRead = 0x1, kMethodWrite = 0x2;
+constexpr const char* kDefaultSocket = "/run/nearfaas/ndp.sock";
+constexpr long kDefaultTimeoutMs = 120'000;
+// cls_cxx_read takes int offsets and lengths: larger reads go in chunks.
+constexpr uint64_t kReadChunk = 64ull << 20;
+constexpr uint64_t kMaxFrame = kMaxDeltaBytes;
+
+std::string socketPath() {
+  const char* p = std::getenv("NEARFAAS_NDP_SOCKET");
+  return p && *p ? p : kDefaultSocket;
+}
+
+std::chrono::milliseconds timeout() {
+  const char* t = std::getenv("NEARFAAS_NDP_TIMEOUT_MS");
+  long ms = t ? std::strtol(t, nullptr, 10) : 0;
+  return std::chrono::milliseconds(ms > 0 ? ms : kDefaultTimeoutMs);
+}
+
+// Ends the method with `verdict` as its output.
+int answer(ceph::bufferlist* out, Verdict verdict, const std::string& reason) {
+  if (verdict != Verdict::Done) cls_log(5, "nearfaas: %s", reason.c_str());
+  Bytes reply = encode(OffloadReply{verdict, reason});
+  out->append(reinterpret_cast<const char*>(reply.data()), static_cast<unsigned>(reply.size()));
+  return 0;
+}
+
+class Connection {
+ public:
+  ~Connection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Result<void> open(const std::string& path) {
+    sockaddr_un addr{};
+    if (path.size() >= sizeof addr.sun_path) return fail("socket path too long: ", path);
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return fail("socket: ", std::strerror(errno));
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      return fail("no storage runtime at ", path, ": ", std::strerror(errno));
+    return {};
+  }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
+ObjectOpReply serve(cls_method_context_t ctx, const ObjectOp& op, int flags) {
+  ObjectOpReply reply;
+  switch (op.kind) {
+    case ObjectOp::Stat: {
+      time_t mtime;
+      reply.status = cls_cxx_stat(ctx, &reply.size, &mtime);
+      break;
+    }
+    case ObjectOp::Read: {
+      if (!(flags & kMethodRead)) {
+        reply.status = -EPERM;
+        break;
+      }
+      uint64_t at = op.offset, left = op.length;
+      while (left > 0) {
+        uint64_t n = std::min(left, kReadChunk);
+        if (at > uint64_t{INT_MAX} - n) {
+          reply.status = -EFBIG;
+          break;
+        }
+        ceph::bufferlist bl;
+        int r = cls_cxx_read(ctx, static_cast<int>(at), static_cast<int>(n), &bl);
+        if (r < 0) {
+          reply.status = r;
+          break;
+        }
+        size_t before = reply.data.size();
+        reply.data.resize(before + bl.length());
+        bl.begin().copy(bl.length(), reinterpret_cast<char*>(reply.data.data() + before));
+        if (bl.length() < n) break;  // the end of the object
+        at += n;
+        left -= n;
+      }
+      break;
+    }
+    case ObjectOp::WriteFull: {
+      if (!(flags & kMethodWrite)) {
+        reply.status = -EPERM;
+        break;
+      }
+      ceph::bufferlist bl;
+      bl.append(reinterpret_cast<const char*>(op.data.data()),
+                static_cast<unsigned>(op.data.size()));
+      reply.status = cls_cxx_write_full(ctx, &bl);
+      break;
+    }
+  }
+  return reply;
+}
+
+int offload(cls_method_context_t ctx, ceph::bufferlist* in, ceph::bufferlist* out, int flags) {
+  Bytes requestBytes(in->length());
+  in->begin().copy(in->length(), reinterpret_cast<char*>(requestBytes.data()));
+  auto request = decodeRequest(requestBytes);
+  if (!request)
+    return answer(out, Verdict::ProcessLocally, "corrupt request: " + request.error().message);
+  Deadline deadline = deadlineIn(timeout());
+  Connection conn;
+  if (auto r = conn.open(socketPath()); !r)
+    return answer(out, Verdict::ProcessLocally, r.error().message);
+  if (auto r = sendFrame(conn.fd(), requestBytes, deadline); !r)
+    return answer(out, Verdict::Failed, "storage runtime: " + r.error().message);
+  for (;;) {
+    auto frame = recvFrame(conn.fd(), kMaxFrame, deadline);
+    if (!frame) return answer(out, Verdict::Failed, "storage runtime: " + frame.error().message);
+    uint32_t kind = messageKind(*frame);
+    if (kind == kReplyMessage) {
+      auto reply = decodeReply(*frame);
+      if (!reply) return answer(out, Verdict::Failed, "storage runtime: " + reply.error().message);
+      out->append(reinterpret_cast<const char*>(frame->data()),
+                  static_cast<unsigned>(frame->size()));
+      return 0;
+    }
+    auto op = kind == kObjectOpMessage ? decodeObjectOp(*frame)
+                                       : Result<ObjectOp>(fail("unexpected message kind ", kind));
+    if (!op) return answer(out, Verdict::Failed, "storage runtime: " + op.error().message);
+    if (auto r = sendFrame(conn.fd(), encode(serve(ctx, *op, flags)), deadline); !r)
+      return answer(out, Verdict::Failed, "storage runtime: " + r.error().message);
+  }
+}
+
+int offloadRead(cls_method_context_t ctx, ceph::bufferlist* in, ceph::bufferlist* out) {
+  return offload(ctx, in, out, kMethodRead);
+}
+int offloadReadWrite(cls_method_context_t ctx, ceph::bufferlist* in, ceph::bufferlist* out) {
+  return offload(ctx, in, out, kMethodRead | kMethodWrite);
+}
+int offloadWrite(cls_method_context_t ctx, ceph::bufferlist* in, ceph::bufferlist* out) {
+  return offload(ctx, in, out, kMethodWrite);
+}
+
+}  // namespace
+
+// Called by the OSD once, after it loaded the class.
+extern "C" __attribute__((visibility("default"))) void __cls_init() {
+  cls_handle_t cls;
+  cls_method_handle_t method;
+  cls_register("nearfaas", &cls);
+  cls_register_cxx_method(cls, "offload_ro", kMethodRead, offloadRead, &method);
+  cls_register_cxx_method(cls, "offload_rw", kMethodRead | kMethodWrite, offloadReadWrite, &method);
+  cls_register_cxx_method(cls, "offload_wo", kMethodWrite, offloadWrite, &method);
+}
