@@ -19,8 +19,10 @@
 namespace nearfaas::sched {
 
 struct NodeConfig {
-  // Root of the embedded store (<dataDir>/store) and code cache (<dataDir>/code).
+  // Root of the embedded store (<dataDir>/store) and, by default, the code cache.
   std::filesystem::path dataDir = defaultDataDir();
+  // Generated machine code; empty = <dataDir>/code. Several nodes may share one.
+  std::filesystem::path codeCacheDir;
   std::string cc;  // generated-code compiler; empty = the engine's default
   faaslet::FaasletSettings faaslet;
   SchedulerSettings scheduler;
