@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -36,6 +37,12 @@ namespace {
 // After an accept failure (e.g. out of file descriptors), wait this long
 // before accepting again rather than spin.
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(50);
+// After answering a request that will not be read (too large, malformed), the
+// rest of what the client sends is read and dropped for at most this long
+// before the connection closes, so that the client gets to read the answer
+// rather than a reset (the readTimeout setting bounds it too).
+constexpr auto kMaxLinger = std::chrono::seconds(5);
+constexpr size_t kLingerReadBytes = 64 << 10;
 
 class Connection;
 
@@ -99,6 +106,9 @@ struct Server::Impl {
   // Destroyed before the members above: connections destroyed with its
   // pending handlers may still use them.
   net::io_context ioc;
+  // Keeps the threads running while no operation is pending, e.g. while the
+  // only connections await their handlers' answers after the acceptor closed.
+  net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
   tcp::acceptor acceptor{ioc};
   net::steady_timer retryTimer{ioc};
 };
@@ -181,6 +191,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // A malformed or oversized request: say so, then close (the rest of the
     // stream cannot be trusted to be aligned on a request boundary).
     keepAlive_ = false;
+    linger_ = true;
     version_ = 11;
     unsigned status = 400;
     std::string text = "Bad request: " + ec.message() + "\n";
@@ -239,8 +250,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
       owes_ = false;
       server_.paid();
     }
+    if (!ec && linger_) return linger();
     if (ec || !keepAlive) return close();
     readHeader();
+  }
+
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(
+        std::min<std::chrono::milliseconds>(server_.settings.readTimeout, kMaxLinger));
+    drain();
+  }
+
+  void drain() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(kLingerReadBytes),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->close();
+                              self->drain();
+                            });
   }
 
   void close() {
@@ -256,7 +285,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Server::Impl& server_;  // outlives every connection (see Impl::ioc)
   unsigned version_ = 11;
   bool keepAlive_ = false;
-  bool owes_ = false;  // counted in Impl::owed
+  bool owes_ = false;    // counted in Impl::owed
+  bool linger_ = false;  // drain the input after this answer, then close
 };
 
 }  // namespace
