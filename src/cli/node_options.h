@@ -15,6 +15,7 @@ namespace nearfaas::cli {
 
 struct NodeOptions {
   std::string dataDir;
+  std::string cacheDir;
   unsigned slots = 0;
   unsigned timeoutMs = 60'000;
   uint32_t maxMemoryPages = wasm::kDefaultMaxMemoryPages;
@@ -24,6 +25,8 @@ struct NodeOptions {
     app.add_option("--data-dir", dataDir,
                    "data directory of the local node (default: $NEARFAAS_DATA_DIR or "
                    "~/.local/share/nearfaas)");
+    app.add_option("--cache-dir", cacheDir,
+                   "directory of generated machine code (default: <data-dir>/code)");
     if (!running) return;
     app.add_option("--slots", slots, "executor threads (default: number of cores)");
     app.add_option("--timeout", timeoutMs, "call deadline in milliseconds")->capture_default_str();
@@ -33,6 +36,7 @@ struct NodeOptions {
   Result<std::unique_ptr<sched::Node>> open() const {
     sched::NodeConfig c;
     if (!dataDir.empty()) c.dataDir = dataDir;
+    c.codeCacheDir = cacheDir;
     c.scheduler.slots = slots;
     c.scheduler.callTimeout = std::chrono::milliseconds(timeoutMs);
     c.faaslet.maxMemoryPages = maxMemoryPages;
