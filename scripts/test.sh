@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (also what CI runs): set up, build, run the unit and
-# end-to-end tests, the full WebAssembly spec suite and the engine benchmark.
+# end-to-end tests, the full WebAssembly spec suite and the benchmarks (quick).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
@@ -10,3 +10,5 @@ echo "== WebAssembly spec tests"
 build/nearfaas spectest tests/spec --cache-dir build/spec-code-cache
 echo "== benchmark: wasm vs native (quick)"
 build/bench/wasm_vs_native --quick
+echo "== benchmark: invoke over HTTP vs GET /ping (quick)"
+bench/http_bench.sh --quick --build build
