@@ -16,8 +16,8 @@ std::filesystem::path NodeConfig::defaultDataDir() {
 Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
   std::unique_ptr<Node> n(new Node());
   auto store = storage::DirectoryStore::open(config.dataDir / "store");
-  if (!store)
-    return fail("cannot open the store in ", config.dataDir.string(), ": ", store.error().message);
+  if (!store) return fail("cannot open the store in ", config.dataDir.string(), ": ",
+                          store.error().message);
   n->objects_ = std::move(*store);
   wasm::EngineConfig ec;
   ec.cacheDir = config.codeCacheDir.empty() ? config.dataDir / "code" : config.codeCacheDir;

@@ -45,8 +45,7 @@ class Scheduler::Services : public host::CallServices {
 Scheduler::Scheduler(FunctionStore& functions, state::StateStore& state,
                      storage::ObjectStore& objects, SchedulerSettings settings)
     : functions_(functions), state_(state), objects_(objects), settings_(settings) {
-  unsigned n =
-      settings_.slots ? settings_.slots : std::max(1u, std::thread::hardware_concurrency());
+  unsigned n = settings_.slots ? settings_.slots : std::max(1u, std::thread::hardware_concurrency());
   if (!settings_.maxIdleFaasletsPerFunction) settings_.maxIdleFaasletsPerFunction = n;
   lastExpiry_ = std::chrono::steady_clock::now();
   for (unsigned i = 0; i < n; ++i) {
@@ -87,8 +86,7 @@ Scheduler::~Scheduler() {
     if (r->onDone) std::exchange(r->onDone, {})(id, r->outcome);
   workReady_.notify_all();
   callDone_.notify_all();
-  for (pthread_t t : nativeThreads_)
-    pthread_join(t, nullptr);
+  for (pthread_t t : nativeThreads_) pthread_join(t, nullptr);
 }
 
 uint32_t Scheduler::submit(CallRequest request, CompletionCallback onDone) {
