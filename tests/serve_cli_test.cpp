@@ -35,18 +35,21 @@ class ServeProcess {
         "--cache-dir",   test::testCacheDir().string(),
     };
     args.insert(args.end(), extra.begin(), extra.end());
+    // Everything the child needs is prepared before fork(): a multithreaded
+    // parent's child may only make async-signal-safe calls.
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     pid_ = fork();
     if (pid_ == 0) {
-      int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       dup2(fd, 1);
       dup2(fd, 2);
-      std::vector<char*> argv;
-      for (auto& a : args)
-        argv.push_back(a.data());
-      argv.push_back(nullptr);
       execv(argv[0], argv.data());
       _exit(127);
     }
+    close(fd);
     // The log names the bound ports once both endpoints listen.
     std::regex ports("upload endpoint on [0-9.]+:([0-9]+), invoke endpoint on [0-9.]+:([0-9]+)");
     bool up = test::pollUntil([&] {
