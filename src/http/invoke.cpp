@@ -117,15 +117,18 @@ void InvokeService::handle(Request request, Responder respond) {
     return respond(textResponse(200, std::to_string(id)));
   }
   uint64_t token = waiting_->park(respond);
-  node_.scheduler().submit(toCallRequest(*m), [w = waiting_, token, start, function](
-                                                  uint32_t id, const host::CallOutcome& out) {
-    Response r = out.returnValue == 0
-                     ? textResponse(200, std::string(out.output.begin(), out.output.end()))
-                     : textResponse(500, failureText(out));
-    r.headers.emplace_back("X-Call-Id", std::to_string(id));
-    logCall(id, function, r.status, out, start);
-    w->answer(token, std::move(r));
-  });
+  // The answer carries the result, and nobody asks for it again.
+  node_.scheduler().submit(
+      toCallRequest(*m),
+      [w = waiting_, token, start, function](uint32_t id, const host::CallOutcome& out) {
+        Response r = out.returnValue == 0
+                         ? textResponse(200, std::string(out.output.begin(), out.output.end()))
+                         : textResponse(500, failureText(out));
+        r.headers.emplace_back("X-Call-Id", std::to_string(id));
+        logCall(id, function, r.status, out, start);
+        w->answer(token, std::move(r));
+      },
+      sched::ResultRetention::DropAfterCallback);
 }
 
 Response InvokeService::status(int64_t id) {

@@ -82,17 +82,18 @@ Scheduler::~Scheduler() {
     }
     queue_.clear();
   }
-  for (auto& [id, r] : dropped)
-    if (r->onDone) std::exchange(r->onDone, {})(id, r->outcome);
+  for (auto& [id, r] : dropped) complete(id, *r, std::exchange(r->onDone, {}));
   workReady_.notify_all();
   callDone_.notify_all();
   for (pthread_t t : nativeThreads_) pthread_join(t, nullptr);
 }
 
-uint32_t Scheduler::submit(CallRequest request, CompletionCallback onDone) {
+uint32_t Scheduler::submit(CallRequest request, CompletionCallback onDone,
+                           ResultRetention retention) {
   auto record = std::make_shared<Record>();
   record->request = std::move(request);
   record->onDone = std::move(onDone);
+  record->retention = retention;
   record->submittedAt = std::chrono::system_clock::now();
   uint32_t id;
   bool refused;
@@ -112,7 +113,7 @@ uint32_t Scheduler::submit(CallRequest request, CompletionCallback onDone) {
   }
   if (refused) {
     // Done before any executor saw it: the callback is ours to run.
-    if (record->onDone) std::exchange(record->onDone, {})(id, record->outcome);
+    complete(id, *record, std::exchange(record->onDone, {}));
     return id;
   }
   workReady_.notify_one();
@@ -197,8 +198,16 @@ void Scheduler::execute(uint32_t id, Record& record) {
     onDone = std::exchange(record.onDone, {});
   }
   callDone_.notify_all();
+  complete(id, record, std::move(onDone));
+}
+
+void Scheduler::complete(uint32_t id, Record& record, CompletionCallback onDone) {
   // The outcome no longer changes once Done, so reading it unlocked is safe.
   if (onDone) onDone(id, record.outcome);
+  if (record.retention == ResultRetention::DropAfterCallback) {
+    std::lock_guard l(mutex_);
+    records_.erase(id);
+  }
 }
 
 void Scheduler::finishLocked(Record& record, CallOutcome outcome) {

@@ -52,6 +52,13 @@ enum class CallState { Queued, Running, Done };
 // stopping; it must not block for long, and may submit further calls.
 using CompletionCallback = std::function<void(uint32_t id, const host::CallOutcome& outcome)>;
 
+// Whether a finished call's record stays for find()/await() until it expires
+// (SchedulerSettings::resultTtl), or goes once its callback has run: a caller
+// that takes the outcome from the callback and never asks again (an HTTP
+// server answering a synchronous call) should not fill memory with results
+// nobody will read.
+enum class ResultRetention { UntilExpiry, DropAfterCallback };
+
 // What find() knows about a call: a copy, taken at one moment.
 struct CallStatus {
   CallState state = CallState::Queued;
@@ -72,7 +79,8 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   // Queues a call; its id (> 0). `onDone`, if set, runs once when it is done.
-  uint32_t submit(host::CallRequest request, CompletionCallback onDone = {});
+  uint32_t submit(host::CallRequest request, CompletionCallback onDone = {},
+                  ResultRetention retention = ResultRetention::UntilExpiry);
   // Waits for call `id`; fails for an unknown or expired id.
   Result<host::CallOutcome> await(uint32_t id);
   // submit + await.
@@ -93,6 +101,7 @@ class Scheduler {
     std::chrono::steady_clock::time_point finished;
     std::chrono::system_clock::time_point submittedAt, finishedAt;  // for reports
     CompletionCallback onDone;  // taken (and so run once) when the call is done
+    ResultRetention retention = ResultRetention::UntilExpiry;
   };
   class Services;
 
@@ -105,6 +114,8 @@ class Scheduler {
                                             const faaslet::ProtoFaaslet& proto);
   void release(const std::string& key, std::unique_ptr<faaslet::Faaslet> f);
   void expireLocked();
+  // Runs the record's callback (if any) and applies its retention; no lock held.
+  void complete(uint32_t id, Record& record, CompletionCallback onDone);
   bool expired(const Record& r, std::chrono::steady_clock::time_point now) const;
 
   FunctionStore& functions_;
