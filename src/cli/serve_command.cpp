@@ -19,6 +19,10 @@ namespace {
 
 // Exit status when a second signal cuts the graceful shutdown short.
 constexpr int kForcedExitStatus = 130;
+// The log has a line per call: lines are buffered and written at least this
+// often (warnings and errors at once), rather than with one write each.
+constexpr auto kLogFlushInterval = std::chrono::seconds(1);
+constexpr size_t kLogBufferBytes = 64 << 10;
 
 struct ServeArgs {
   NodeOptions node;
@@ -38,10 +42,14 @@ int serve(ServeArgs a) {
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  static char logBuffer[kLogBufferBytes];
+  setvbuf(stderr, logBuffer, _IOFBF, sizeof logBuffer);
   auto logger = spdlog::stderr_color_mt("nearfaas");
   logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
   logger->set_level(spdlog::level::from_str(a.logLevel));
+  logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);
+  spdlog::flush_every(kLogFlushInterval);
 
   a.http.shutdownGrace = std::chrono::milliseconds(a.graceMs);
   a.http.readTimeout = std::chrono::milliseconds(a.readTimeoutMs);
@@ -57,6 +65,7 @@ int serve(ServeArgs a) {
   }
   spdlog::info("serving with {} executor slots; stop with SIGINT or SIGTERM",
                (*node)->scheduler().slots());
+  logger->flush();  // the ports, for whoever waits for them
 
   int sig = 0;
   sigwait(&stopSignals, &sig);
@@ -66,13 +75,13 @@ int serve(ServeArgs a) {
     int again = 0;
     sigwait(&stopSignals, &again);
     spdlog::warn("{} again: exiting without waiting for calls", strsignal(again));
-    spdlog::default_logger()->flush();
     _exit(kForcedExitStatus);
   }).detach();
   (*server)->shutdown();
   server->reset();
   node->reset();  // waits for calls still running (each ends by its deadline at the latest)
   spdlog::info("stopped");
+  spdlog::shutdown();  // stops the flusher and flushes
   return 0;
 }
 
