@@ -2,14 +2,16 @@
 # http_bench: what an invoke costs over HTTP. One `nearfaas serve` on
 # loopback; wrk drives GET /ping on its invoke port (the same HTTP stack,
 # no function: the baseline) and then synchronous invokes of bench/http_noop
-# (a function that does nothing), side by side in one run. Prints both
-# throughputs and latencies, their ratio, and one summary line:
+# (a function that does nothing), side by side in one run (ping before and
+# after the invokes; their mean is the baseline). Prints the throughputs and
+# latencies, the ratio of invoke to ping throughput, and one summary line:
 #
 #   http-bench: invoke X req/s p50 A ms p99 B ms, ping Y req/s, ratio R (goal >= 0.5, p99 < 2 ms)
 #
 # Usage: bench/http_bench.sh [--quick] [--build DIR] [--duration SECONDS]
 #                            [--connections N] [--slots N] [--http-threads N] [--check]
-#   --quick   1 s per measurement (CI); the default is 5 s
+#   --quick   1 s per measurement (CI); the default is 5 s (three measurements
+#             and a 1 s warm-up)
 #   --check   exit 1 if the goal is missed (by default the result is only reported)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +31,7 @@ while [ $# -gt 0 ]; do
     --slots) SLOTS="$2"; shift ;;
     --http-threads) HTTP_THREADS="$2"; shift ;;
     --check) CHECK=1 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "http-bench: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -112,8 +114,14 @@ measure() {
 INVOKE_URL="http://127.0.0.1:$INVOKE_PORT/"
 # Warm-up: Faaslets restored, code paged in, connections set up.
 wrk -t1 -c"$CONNECTIONS" -d1s -s "$WORK/invoke.lua" "$INVOKE_URL" >/dev/null
-read -r PING_RPS PING_P50 PING_P99 < <(measure "http://127.0.0.1:$INVOKE_PORT/ping")
+# The ping runs bracket the invoke run, so that a change in the machine's load
+# (other processes on a shared machine) weighs on both sides alike.
+read -r PING1_RPS PING1_P50 PING1_P99 < <(measure "http://127.0.0.1:$INVOKE_PORT/ping")
 read -r INV_RPS INV_P50 INV_P99 < <(measure -s "$WORK/invoke.lua" "$INVOKE_URL")
+read -r PING2_RPS PING2_P50 PING2_P99 < <(measure "http://127.0.0.1:$INVOKE_PORT/ping")
+read -r PING_RPS PING_P50 PING_P99 < <(awk -v r1="$PING1_RPS" -v r2="$PING2_RPS" \
+  -v a1="$PING1_P50" -v a2="$PING2_P50" -v b1="$PING1_P99" -v b2="$PING2_P99" \
+  'BEGIN { printf "%.0f %.3f %.3f\n", (r1 + r2) / 2, (a1 + a2) / 2, (b1 + b2) / 2 }')
 
 RATIO=$(awk -v a="$INV_RPS" -v b="$PING_RPS" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 MET=$(awk -v r="$RATIO" -v p="$INV_P99" 'BEGIN { print (r >= 0.5 && p < 2.0) ? "met" : "missed" }')
@@ -122,7 +130,8 @@ CALLS=$(grep -c 'bench/http_noop sync 200' "$WORK/serve.log" || true)
 echo "http-bench: loopback, server --slots $SLOTS --http-threads $HTTP_THREADS," \
   "wrk -t1 -c$CONNECTIONS -d${DURATION}s per measurement, $(nproc) cores"
 printf '  %-22s %10s %10s %10s\n' "" "req/s" "p50 ms" "p99 ms"
-printf '  %-22s %10s %10s %10s\n' "GET /ping (baseline)" "$PING_RPS" "$PING_P50" "$PING_P99"
+printf '  %-22s %10s %10s %10s\n' "GET /ping (before)" "$PING1_RPS" "$PING1_P50" "$PING1_P99"
+printf '  %-22s %10s %10s %10s\n' "GET /ping (after)" "$PING2_RPS" "$PING2_P50" "$PING2_P99"
 printf '  %-22s %10s %10s %10s\n' "invoke bench/http_noop" "$INV_RPS" "$INV_P50" "$INV_P99"
 echo "  calls logged by the server: $CALLS; goal $MET"
 printf 'http-bench: invoke %s req/s p50 %.2f ms p99 %.2f ms, ping %s req/s, ratio %s (goal >= 0.5, p99 < 2 ms)\n' \
