@@ -156,6 +156,16 @@ TEST_F(HttpTest, EveryFunctionAsynchronously) {
   }
 }
 
+// A synchronous call's answer is the only copy of its result.
+TEST_F(HttpTest, SyncResultsAreNotKept) {
+  auto r = s().call("demo", "echo", "once");
+  ASSERT_EQ(r.status, 200u);
+  ASSERT_TRUE(r.header("X-Call-Id"));
+  uint32_t id = static_cast<uint32_t>(std::stoul(*r.header("X-Call-Id")));
+  EXPECT_EQ(s().status(id).status, 404u);
+  EXPECT_FALSE(s().node().scheduler().find(id));
+}
+
 TEST_F(HttpTest, ChainingWiderThanThePool) {
   auto r = s().call("demo", "chain", "16");
   EXPECT_EQ(r.status, 200u) << r.body;

@@ -202,12 +202,15 @@ void Scheduler::execute(uint32_t id, Record& record) {
 }
 
 void Scheduler::complete(uint32_t id, Record& record, CompletionCallback onDone) {
-  // The outcome no longer changes once Done, so reading it unlocked is safe.
-  if (onDone) onDone(id, record.outcome);
+  // Dropped before the callback runs, so that whoever the callback tells
+  // about the outcome cannot find the record any more. The caller holds a
+  // reference to the record.
   if (record.retention == ResultRetention::DropAfterCallback) {
     std::lock_guard l(mutex_);
     records_.erase(id);
   }
+  // The outcome no longer changes once Done, so reading it unlocked is safe.
+  if (onDone) onDone(id, record.outcome);
 }
 
 void Scheduler::finishLocked(Record& record, CallOutcome outcome) {

@@ -53,7 +53,7 @@ enum class CallState { Queued, Running, Done };
 using CompletionCallback = std::function<void(uint32_t id, const host::CallOutcome& outcome)>;
 
 // Whether a finished call's record stays for find()/await() until it expires
-// (SchedulerSettings::resultTtl), or goes once its callback has run: a caller
+// (SchedulerSettings::resultTtl), or goes when its callback runs: a caller
 // that takes the outcome from the callback and never asks again (an HTTP
 // server answering a synchronous call) should not fill memory with results
 // nobody will read.
