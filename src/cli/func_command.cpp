@@ -205,7 +205,7 @@ void addFuncCommands(CLI::App& app, int& exitStatus) {
   put->add_option("key", p->key, "object key")->required();
   put->add_option("file", p->file, "file with the contents")->required()->check(CLI::ExistingFile);
   p->node.addTo(*put, false);
-  p->host = p->server.addTo(*put, hostHelp);
+  p->host = p->server.addTo(*put, hostHelp, true);
   put->callback(
       [p, &exitStatus] { exitStatus = putObject(p->node, p->remote(), p->user, p->key, p->file); });
   auto g = std::make_shared<ObjArgs>();
@@ -213,7 +213,7 @@ void addFuncCommands(CLI::App& app, int& exitStatus) {
   get->add_option("user", g->user, "user (bucket)")->required();
   get->add_option("key", g->key, "object key")->required();
   g->node.addTo(*get, false);
-  g->host = g->server.addTo(*get, hostHelp);
+  g->host = g->server.addTo(*get, hostHelp, true);
   get->callback(
       [g, &exitStatus] { exitStatus = getObject(g->node, g->remote(), g->user, g->key); });
 }

@@ -4,8 +4,9 @@
 
 namespace nearfaas::cli {
 
-CLI::Option* ServerOptions::addTo(CLI::App& app, const std::string& hostHelp) {
+CLI::Option* ServerOptions::addTo(CLI::App& app, const std::string& hostHelp, bool optional) {
   auto* h = app.add_option("--host", host, hostHelp);
+  if (!optional) h->capture_default_str();
   app.add_option("--upload-port", uploadPort, "port of the server's upload endpoint")
       ->capture_default_str();
   app.add_option("--invoke-port", invokePort, "port of the server's invoke endpoint")

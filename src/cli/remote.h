@@ -19,8 +19,9 @@ struct ServerOptions {
   unsigned timeoutS = 300;
 
   // Adds --host, the port options and --http-timeout; returns --host, so a
-  // command that also works without a server can tell whether it was given.
-  CLI::Option* addTo(CLI::App& app, const std::string& hostHelp);
+  // command that also works without a server (`optional`) can tell whether
+  // it was given.
+  CLI::Option* addTo(CLI::App& app, const std::string& hostHelp, bool optional = false);
 
   http::Endpoint upload() const { return {host, uploadPort}; }
   http::Endpoint invoke() const { return {host, invokePort}; }
