@@ -12,7 +12,7 @@ PACKAGES=(
   # libraries
   libssl-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libboost-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev wrk
 )
 
 missing=()

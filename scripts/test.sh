@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (also what CI runs): set up, build, run the unit and
-# end-to-end tests, the full WebAssembly spec suite and the benchmarks.
+# end-to-end tests, the full WebAssembly spec suite and the benchmarks (quick).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
@@ -12,3 +12,5 @@ echo "== benchmark: wasm vs native (quick)"
 build/bench/wasm_vs_native --quick
 echo "== benchmark: Faaslets vs fresh instances (quick)"
 build/bench/faaslet_bench --quick
+echo "== benchmark: invoke over HTTP vs GET /ping (quick)"
+bench/http_bench.sh --quick --build build

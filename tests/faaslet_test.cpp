@@ -6,8 +6,12 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "base/bytes.h"
@@ -281,6 +285,79 @@ TEST_F(FileViewTest, ScratchSpaceIsBounded) {
             "fill: 4194304 bytes, errno 51\n"
             "unlink big: ok\n"
             "write after unlink: ok\n");
+}
+
+// Completion callbacks run once per call, after the outcome is visible to
+// find(), which reports without consuming.
+TEST_F(NodeTest, CompletionCallbacksAndFind) {
+  add("demo", "echo");
+  constexpr int kCalls = 20;
+  std::mutex m;
+  std::condition_variable cv;
+  std::map<uint32_t, std::string> outputs;
+  int callbacks = 0;
+  std::vector<uint32_t> ids;
+  for (int i = 0; i < kCalls; ++i) {
+    std::string in = "call " + std::to_string(i);
+    ids.push_back(node_->scheduler().submit({"demo", "echo", Bytes(in.begin(), in.end())},
+                                            [&](uint32_t id, const CallOutcome& out) {
+                                              auto s = node_->scheduler().find(id);
+                                              std::lock_guard l(m);
+                                              EXPECT_TRUE(s && s->state == sched::CallState::Done);
+                                              outputs[id] = text(out.output);
+                                              ++callbacks;
+                                              cv.notify_all();
+                                            }));
+  }
+  {
+    std::unique_lock l(m);
+    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(30), [&] { return callbacks == kCalls; }));
+  }
+  for (int i = 0; i < kCalls; ++i) {
+    EXPECT_EQ(outputs[ids[i]], "call " + std::to_string(i));
+    for (int poll = 0; poll < 2; ++poll) {
+      auto s = node_->scheduler().find(ids[i]);
+      ASSERT_TRUE(s);
+      EXPECT_EQ(s->state, sched::CallState::Done);
+      EXPECT_EQ(text(s->outcome.output), "call " + std::to_string(i));
+      EXPECT_EQ(s->request.function, "echo");
+      EXPECT_GE(s->finished, s->submitted);
+    }
+  }
+  EXPECT_FALSE(node_->scheduler().find(999999));
+  std::lock_guard l(m);
+  EXPECT_EQ(callbacks, kCalls);
+}
+
+// Calls still queued when the scheduler stops fail, and their callbacks run.
+TEST(SchedulerShutdown, QueuedCallsFailThroughTheirCallbacks) {
+  test::TempDir d;
+  sched::NodeConfig c;
+  c.dataDir = d.path();
+  c.codeCacheDir = test::testCacheDir();
+  c.scheduler.slots = 1;
+  c.scheduler.callTimeout = std::chrono::milliseconds(300);
+  auto n = sched::Node::open(c);
+  ASSERT_TRUE(n);
+  auto wasm = readFile(std::filesystem::path(NEARFAAS_FUNC_DIR) / "test/probe.wasm");
+  ASSERT_TRUE(wasm);
+  ASSERT_TRUE((*n)->functions().add("test", "probe", *wasm));
+  std::atomic<int> calls{0};
+  std::string error;
+  uint32_t spin = (*n)->scheduler().submit({"test", "probe", Bytes{'s', 'p', 'i', 'n'}});
+  (*n)->scheduler().submit({"test", "probe", Bytes{'l', 'o', 'c', 'k'}},
+                           [&](uint32_t, const CallOutcome& out) {
+                             ++calls;
+                             error = out.error;
+                           });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while ((*n)->scheduler().state(spin) != sched::CallState::Running &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ((*n)->scheduler().state(spin), sched::CallState::Running);
+  n->reset();
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_NE(error.find("shutting down"), std::string::npos) << error;
 }
 
 TEST_F(NodeTest, TimeoutAndMemoryLimit) {

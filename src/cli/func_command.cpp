@@ -8,6 +8,9 @@
 
 #include "base/bytes.h"
 #include "base/process.h"
+#include "cli/node_options.h"
+#include "cli/remote.h"
+#include "http/url.h"
 #include "sched/node.h"
 #include "sdk_config.h"
 #include "storage/buckets.h"
@@ -19,35 +22,14 @@ namespace {
 // How long `func build` lets the compiler run.
 constexpr auto kBuildTimeout = std::chrono::minutes(5);
 
-struct NodeOptions {
-  std::string dataDir;
-  unsigned slots = 0;
-  unsigned timeoutMs = 60'000;
-  uint32_t maxMemoryPages = wasm::kDefaultMaxMemoryPages;
-
-  void addTo(CLI::App& app, bool running) {
-    app.add_option("--data-dir", dataDir,
-                   "data directory of the local node (default: $NEARFAAS_DATA_DIR or "
-                   "~/.local/share/nearfaas)");
-    if (!running) return;
-    app.add_option("--slots", slots, "executor threads (default: number of cores)");
-    app.add_option("--timeout", timeoutMs, "call deadline in milliseconds")->capture_default_str();
-    app.add_option("--max-memory-pages", maxMemoryPages, "memory limit per Faaslet in 64 KiB pages")
-        ->capture_default_str();
-  }
-  Result<std::unique_ptr<sched::Node>> open() const {
-    sched::NodeConfig c;
-    if (!dataDir.empty()) c.dataDir = dataDir;
-    c.scheduler.slots = slots;
-    c.scheduler.callTimeout = std::chrono::milliseconds(timeoutMs);
-    c.faaslet.maxMemoryPages = maxMemoryPages;
-    return sched::Node::open(c);
-  }
-};
-
 int error(const std::string& message) {
   std::fprintf(stderr, "error: %s\n", message.c_str());
   return 1;
+}
+
+// The upload endpoint's path of object KEY of USER; '/' in keys stays a separator.
+std::string objectTarget(const std::string& user, const std::string& key) {
+  return "/o/" + http::percentEncode(user) + "/" + http::percentEncode(key, true);
 }
 
 bool isCxx(const std::string& path) {
@@ -120,19 +102,32 @@ int runFunction(const NodeOptions& o, const std::string& user, const std::string
   return 0;
 }
 
-int putObject(const NodeOptions& o, const std::string& user, const std::string& key,
-              const std::string& file) {
+// Objects live in the local store, or on a server when `remote` is set.
+int putObject(const NodeOptions& o, const ServerOptions* remote, const std::string& user,
+              const std::string& key, const std::string& file) {
   if (auto v = storage::validateUser(user); !v) return error(v.error().message);
   auto data = readFile(file);
   if (!data) return error(data.error().message);
+  if (remote) {
+    http::Request req{"PUT", objectTarget(user, key)};
+    req.body.assign(data->begin(), data->end());
+    return send(*remote, remote->upload(), req) ? 0 : 1;
+  }
   auto node = o.open();
   if (!node) return error(node.error().message);
   if (auto r = (*node)->objects().put(user, key, *data); !r) return error(r.error().message);
   return 0;
 }
 
-int getObject(const NodeOptions& o, const std::string& user, const std::string& key) {
+int getObject(const NodeOptions& o, const ServerOptions* remote, const std::string& user,
+              const std::string& key) {
   if (auto v = storage::validateUser(user); !v) return error(v.error().message);
+  if (remote) {
+    auto r = send(*remote, remote->upload(), {"GET", objectTarget(user, key)});
+    if (!r) return 1;
+    std::fwrite(r->body.data(), 1, r->body.size(), stdout);
+    return 0;
+  }
   auto node = o.open();
   if (!node) return error(node.error().message);
   auto data = (*node)->objects().get(user, key);
@@ -193,25 +188,34 @@ void addFuncCommands(CLI::App& app, int& exitStatus) {
     exitStatus = runFunction(r->node, r->user, r->name, r->input, r->forbidNdp, r->cmdline);
   });
 
-  auto* obj = app.add_subcommand("obj", "Objects of users in the local store");
+  auto* obj =
+      app.add_subcommand("obj", "Objects of users: in the local store, or on a server with --host");
   obj->require_subcommand(1);
   struct ObjArgs {
     NodeOptions node;
+    ServerOptions server;
+    CLI::Option* host = nullptr;
     std::string user, key, file;
+    const ServerOptions* remote() const { return host->count() ? &server : nullptr; }
   };
+  const std::string hostHelp = "use the server at this address instead of the local store";
   auto p = std::make_shared<ObjArgs>();
   auto* put = obj->add_subcommand("put", "Store FILE as object KEY of USER");
   put->add_option("user", p->user, "user (bucket)")->required();
   put->add_option("key", p->key, "object key")->required();
   put->add_option("file", p->file, "file with the contents")->required()->check(CLI::ExistingFile);
   p->node.addTo(*put, false);
-  put->callback([p, &exitStatus] { exitStatus = putObject(p->node, p->user, p->key, p->file); });
+  p->host = p->server.addTo(*put, hostHelp, true);
+  put->callback(
+      [p, &exitStatus] { exitStatus = putObject(p->node, p->remote(), p->user, p->key, p->file); });
   auto g = std::make_shared<ObjArgs>();
   auto* get = obj->add_subcommand("get", "Print object KEY of USER");
   get->add_option("user", g->user, "user (bucket)")->required();
   get->add_option("key", g->key, "object key")->required();
   g->node.addTo(*get, false);
-  get->callback([g, &exitStatus] { exitStatus = getObject(g->node, g->user, g->key); });
+  g->host = g->server.addTo(*get, hostHelp, true);
+  get->callback(
+      [g, &exitStatus] { exitStatus = getObject(g->node, g->remote(), g->user, g->key); });
 }
 
 }  // namespace nearfaas::cli

@@ -1,5 +1,6 @@
 // `nearfaas func` (build, add, run) and `nearfaas obj` (put, get): functions
-// and objects in the local node's store, run in process (no server).
+// in the local node's store, run in process (no server); objects in the
+// local store, or on a server when --host is given.
 #pragma once
 
 #include <CLI/CLI.hpp>

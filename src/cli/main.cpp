@@ -1,8 +1,10 @@
 // The `nearfaas` command.
 #include <CLI/CLI.hpp>
 
+#include "cli/client_command.h"
 #include "cli/func_command.h"
 #include "cli/run_command.h"
+#include "cli/serve_command.h"
 #include "cli/spectest_command.h"
 
 int main(int argc, char** argv) {
@@ -12,6 +14,8 @@ int main(int argc, char** argv) {
   nearfaas::cli::addRunCommands(app, exitStatus);
   nearfaas::cli::addSpectestCommand(app, exitStatus);
   nearfaas::cli::addFuncCommands(app, exitStatus);
+  nearfaas::cli::addClientCommands(app, exitStatus);
+  nearfaas::cli::addServeCommand(app, exitStatus);
   CLI11_PARSE(app, argc, argv);
   return exitStatus;
 }

@@ -25,16 +25,52 @@ Result<std::shared_ptr<faaslet::ProtoFaaslet>> FunctionStore::build(std::span<co
   return faaslet::ProtoFaaslet::create(*module, host_, settings_);
 }
 
-Result<void> FunctionStore::add(std::string_view user, std::string_view name,
-                                std::span<const uint8_t> wasm) {
-  if (auto v = validateFunctionName(user, name); !v) return v;
+namespace {
+std::unexpected<FunctionError> functionFail(FunctionError::Kind kind, std::string message) {
+  return std::unexpected(FunctionError{{std::move(message)}, kind});
+}
+}  // namespace
+
+FunctionResult<void> FunctionStore::add(std::string_view user, std::string_view name,
+                                        std::span<const uint8_t> wasm) {
+  if (auto v = validateFunctionName(user, name); !v)
+    return functionFail(FunctionError::InvalidName, v.error().message);
   auto proto = build(wasm);
-  if (!proto) return std::unexpected(proto.error());
+  if (!proto) return functionFail(FunctionError::InvalidModule, proto.error().message);
   if (auto r = objects_.put(storage::kFunctionsBucket, functionKey(user, name), wasm); !r)
-    return fail("storing the function: ", r.error().message);
+    return functionFail(FunctionError::Storage, "storing the function: " + r.error().message);
   std::lock_guard l(mutex_);
   protos_[functionKey(user, name)] = std::move(*proto);
   return {};
+}
+
+FunctionResult<void> FunctionStore::check(std::string_view user, std::string_view name) {
+  if (auto v = validateFunctionName(user, name); !v)
+    return functionFail(FunctionError::InvalidName, v.error().message);
+  std::string key = functionKey(user, name);
+  {
+    std::lock_guard l(mutex_);
+    if (protos_.contains(key)) return {};
+  }
+  auto info = objects_.stat(storage::kFunctionsBucket, key);
+  if (info) return {};
+  if (info.error().code == storage::StoreErrorCode::NotFound)
+    return functionFail(FunctionError::NotFound,
+                        "no function " + std::string(user) + "/" + std::string(name));
+  return functionFail(FunctionError::Storage, "reading function " + std::string(user) + "/" +
+                                                  std::string(name) + ": " + info.error().message);
+}
+
+FunctionResult<Bytes> FunctionStore::wasm(std::string_view user, std::string_view name) {
+  if (auto v = validateFunctionName(user, name); !v)
+    return functionFail(FunctionError::InvalidName, v.error().message);
+  auto wasm = objects_.get(storage::kFunctionsBucket, functionKey(user, name));
+  if (wasm) return std::move(*wasm);
+  if (wasm.error().code == storage::StoreErrorCode::NotFound)
+    return functionFail(FunctionError::NotFound,
+                        "no function " + std::string(user) + "/" + std::string(name));
+  return functionFail(FunctionError::Storage, "reading function " + std::string(user) + "/" +
+                                                  std::string(name) + ": " + wasm.error().message);
 }
 
 Result<std::shared_ptr<faaslet::ProtoFaaslet>> FunctionStore::proto(std::string_view user,

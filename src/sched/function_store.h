@@ -3,12 +3,14 @@
 // and one Proto-Faaslet per function, made on first use.
 #pragma once
 
+#include <expected>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 
+#include "base/bytes.h"
 #include "base/result.h"
 #include "faaslet/faaslet.h"
 #include "storage/object_store.h"
@@ -16,6 +18,19 @@
 #include "wasm/host_registry.h"
 
 namespace nearfaas::sched {
+
+// Why a function operation failed, for callers that answer differently
+// (an HTTP server: 400, 404 or 500). Being an Error, it converts to Result<T>.
+struct FunctionError : Error {
+  enum Kind {
+    InvalidName,    // user or function name breaks the rules below
+    InvalidModule,  // the wasm does not validate, imports what the host lacks, ...
+    NotFound,       // no such function
+    Storage,        // the object store failed
+  } kind = Storage;
+};
+template <typename T>
+using FunctionResult = std::expected<T, FunctionError>;
 
 // Users follow storage::validateUser; function names what the store allows
 // for a bucket name ([A-Za-z0-9._-], not "." or "..").
@@ -29,7 +44,13 @@ class FunctionStore {
 
   // Validates and compiles `wasm` (imports are checked against the host) and
   // stores it; replaces an existing function (and its Proto-Faaslet).
-  Result<void> add(std::string_view user, std::string_view name, std::span<const uint8_t> wasm);
+  FunctionResult<void> add(std::string_view user, std::string_view name,
+                           std::span<const uint8_t> wasm);
+
+  // Succeeds if the function exists (cheap: no code is loaded).
+  FunctionResult<void> check(std::string_view user, std::string_view name);
+  // The function's wasm as it was added.
+  FunctionResult<Bytes> wasm(std::string_view user, std::string_view name);
 
   // The function's Proto-Faaslet. Not-found errors say so by name.
   Result<std::shared_ptr<faaslet::ProtoFaaslet>> proto(std::string_view user,

@@ -19,7 +19,7 @@
 namespace nearfaas::sched {
 
 struct NodeConfig {
-  // Root of the embedded store (<dataDir>/store) and code cache (<dataDir>/code).
+  // Root of the embedded store (<dataDir>/store) and, by default, the code cache.
   std::filesystem::path dataDir = defaultDataDir();
   // Where generated code is cached; empty = <dataDir>/code. Several nodes
   // may share one (entries are written atomically, keyed by module hash).

@@ -12,10 +12,11 @@ using host::CallRequest;
 namespace {
 thread_local bool tIsExecutor = false;
 
-void failForShutdown(CallOutcome& out) {
+CallOutcome shutdownOutcome() {
+  CallOutcome out;
   out.returnValue = 1;
   out.error = "the executor is shutting down";
-  out.output.clear();
+  return out;
 }
 constexpr auto kExpirySweepInterval = std::chrono::seconds(1);
 }  // namespace
@@ -69,25 +70,33 @@ Scheduler::Scheduler(FunctionStore& functions, state::StateStore& state,
 }
 
 Scheduler::~Scheduler() {
+  // Queued calls fail now; their callbacks run after the lock is released.
+  std::vector<std::pair<uint32_t, std::shared_ptr<Record>>> dropped;
   {
     std::lock_guard l(mutex_);
     stopping_ = true;
     for (uint32_t id : queue_) {
-      auto& r = *records_[id];
-      r.state = CallState::Done;
-      failForShutdown(r.outcome);
+      auto& r = records_[id];
+      finishLocked(*r, shutdownOutcome());
+      dropped.emplace_back(id, r);
     }
     queue_.clear();
   }
+  for (auto& [id, r] : dropped) complete(id, *r, std::exchange(r->onDone, {}));
   workReady_.notify_all();
   callDone_.notify_all();
   for (pthread_t t : nativeThreads_) pthread_join(t, nullptr);
 }
 
-uint32_t Scheduler::submit(CallRequest request) {
+uint32_t Scheduler::submit(CallRequest request, CompletionCallback onDone,
+                           ResultRetention retention) {
   auto record = std::make_shared<Record>();
   record->request = std::move(request);
+  record->onDone = std::move(onDone);
+  record->retention = retention;
+  record->submittedAt = std::chrono::system_clock::now();
   uint32_t id;
+  bool refused;
   {
     std::lock_guard l(mutex_);
     expireLocked();
@@ -96,12 +105,16 @@ uint32_t Scheduler::submit(CallRequest request) {
       if (nextId_ > static_cast<uint32_t>(INT32_MAX)) nextId_ = 1;
     } while (records_.count(id));
     records_.emplace(id, record);
-    if (stopping_) {
-      record->state = CallState::Done;
-      failForShutdown(record->outcome);
-      return id;
-    }
-    queue_.push_back(id);
+    if (stopping_)
+      finishLocked(*record, shutdownOutcome());
+    else
+      queue_.push_back(id);
+    refused = stopping_;
+  }
+  if (refused) {
+    // Done before any executor saw it: the callback is ours to run.
+    complete(id, *record, std::exchange(record->onDone, {}));
+    return id;
   }
   workReady_.notify_one();
   return id;
@@ -139,8 +152,21 @@ CallOutcome Scheduler::call(CallRequest request) {
 std::optional<CallState> Scheduler::state(uint32_t id) {
   std::lock_guard l(mutex_);
   auto it = records_.find(id);
-  if (it == records_.end()) return std::nullopt;
+  if (it == records_.end() || expired(*it->second, std::chrono::steady_clock::now()))
+    return std::nullopt;
   return it->second->state;
+}
+
+std::optional<CallStatus> Scheduler::find(uint32_t id) {
+  std::lock_guard l(mutex_);
+  expireLocked();
+  auto it = records_.find(id);
+  if (it == records_.end() || expired(*it->second, std::chrono::steady_clock::now()))
+    return std::nullopt;
+  const Record& r = *it->second;
+  CallStatus s{r.state, r.request, {}, r.submittedAt, r.finishedAt};
+  if (r.state == CallState::Done) s.outcome = r.outcome;
+  return s;
 }
 
 void Scheduler::workerLoop() {
@@ -165,13 +191,33 @@ void Scheduler::execute(uint32_t id, Record& record) {
     std::string text = callFailedOutput(out.returnValue);
     out.output.assign(text.begin(), text.end());
   }
+  CompletionCallback onDone;
   {
     std::lock_guard l(mutex_);
-    record.outcome = std::move(out);
-    record.state = CallState::Done;
-    record.finished = std::chrono::steady_clock::now();
+    finishLocked(record, std::move(out));
+    onDone = std::exchange(record.onDone, {});
   }
   callDone_.notify_all();
+  complete(id, record, std::move(onDone));
+}
+
+void Scheduler::complete(uint32_t id, Record& record, CompletionCallback onDone) {
+  // Dropped before the callback runs, so that whoever the callback tells
+  // about the outcome cannot find the record any more. The caller holds a
+  // reference to the record.
+  if (record.retention == ResultRetention::DropAfterCallback) {
+    std::lock_guard l(mutex_);
+    records_.erase(id);
+  }
+  // The outcome no longer changes once Done, so reading it unlocked is safe.
+  if (onDone) onDone(id, record.outcome);
+}
+
+void Scheduler::finishLocked(Record& record, CallOutcome outcome) {
+  record.outcome = std::move(outcome);
+  record.state = CallState::Done;
+  record.finished = std::chrono::steady_clock::now();
+  record.finishedAt = std::chrono::system_clock::now();
 }
 
 CallOutcome Scheduler::runOnFaaslet(uint32_t id, const CallRequest& request) {
@@ -225,9 +271,11 @@ void Scheduler::expireLocked() {
   auto now = std::chrono::steady_clock::now();
   if (now - lastExpiry_ < kExpirySweepInterval) return;
   lastExpiry_ = now;
-  std::erase_if(records_, [&](const auto& kv) {
-    return kv.second->state == CallState::Done && now - kv.second->finished > settings_.resultTtl;
-  });
+  std::erase_if(records_, [&](const auto& kv) { return expired(*kv.second, now); });
+}
+
+bool Scheduler::expired(const Record& r, std::chrono::steady_clock::time_point now) const {
+  return r.state == CallState::Done && now - r.finished > settings_.resultTtl;
 }
 
 }  // namespace nearfaas::sched

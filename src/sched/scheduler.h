@@ -10,17 +10,22 @@
 //
 // Warm Faaslets are kept per function (reset, ready to run) up to a bound;
 // others are restored from the Proto-Faaslet when needed.
+//
+// A caller that must not block (an HTTP server's I/O thread) passes a
+// completion callback to submit(); it runs exactly once per call, on the
+// thread that finished the call, with no scheduler lock held.
 #pragma once
 
+#include <pthread.h>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <pthread.h>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -42,6 +47,26 @@ struct SchedulerSettings {
 
 enum class CallState { Queued, Running, Done };
 
+// Called once when a call is done (ran, failed, or was dropped at shutdown).
+// Runs on an executor thread, or in submit() itself if the scheduler is
+// stopping; it must not block for long, and may submit further calls.
+using CompletionCallback = std::function<void(uint32_t id, const host::CallOutcome& outcome)>;
+
+// Whether a finished call's record stays for find()/await() until it expires
+// (SchedulerSettings::resultTtl), or goes when its callback runs: a caller
+// that takes the outcome from the callback and never asks again (an HTTP
+// server answering a synchronous call) should not fill memory with results
+// nobody will read.
+enum class ResultRetention { UntilExpiry, DropAfterCallback };
+
+// What find() knows about a call: a copy, taken at one moment.
+struct CallStatus {
+  CallState state = CallState::Queued;
+  host::CallRequest request;
+  host::CallOutcome outcome;                                  // valid when state == Done
+  std::chrono::system_clock::time_point submitted, finished;  // finished: when Done
+};
+
 // Output of a call whose function returned non-zero, as Faasm reports it.
 std::string callFailedOutput(int32_t returnValue);
 
@@ -53,14 +78,18 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Queues a call; its id (> 0).
-  uint32_t submit(host::CallRequest request);
+  // Queues a call; its id (> 0). `onDone`, if set, runs once when it is done.
+  uint32_t submit(host::CallRequest request, CompletionCallback onDone = {},
+                  ResultRetention retention = ResultRetention::UntilExpiry);
   // Waits for call `id`; fails for an unknown or expired id.
   Result<host::CallOutcome> await(uint32_t id);
   // submit + await.
   host::CallOutcome call(host::CallRequest request);
   // State of a call, without waiting; nullopt if unknown or expired.
   std::optional<CallState> state(uint32_t id);
+  // State, request and (when done) outcome of a call, without waiting or
+  // consuming anything; nullopt if unknown or expired.
+  std::optional<CallStatus> find(uint32_t id);
 
   unsigned slots() const { return static_cast<unsigned>(nativeThreads_.size()); }
 
@@ -70,16 +99,24 @@ class Scheduler {
     CallState state = CallState::Queued;
     host::CallOutcome outcome;
     std::chrono::steady_clock::time_point finished;
+    std::chrono::system_clock::time_point submittedAt, finishedAt;  // for reports
+    CompletionCallback onDone;  // taken (and so run once) when the call is done
+    ResultRetention retention = ResultRetention::UntilExpiry;
   };
   class Services;
 
   void workerLoop();
   void execute(uint32_t id, Record& record);
+  // Stores the outcome and marks the record Done; mutex_ held.
+  void finishLocked(Record& record, host::CallOutcome outcome);
   host::CallOutcome runOnFaaslet(uint32_t id, const host::CallRequest& request);
   std::unique_ptr<faaslet::Faaslet> acquire(const std::string& key,
                                             const faaslet::ProtoFaaslet& proto);
   void release(const std::string& key, std::unique_ptr<faaslet::Faaslet> f);
   void expireLocked();
+  // Runs the record's callback (if any) and applies its retention; no lock held.
+  void complete(uint32_t id, Record& record, CompletionCallback onDone);
+  bool expired(const Record& r, std::chrono::steady_clock::time_point now) const;
 
   FunctionStore& functions_;
   state::StateStore& state_;

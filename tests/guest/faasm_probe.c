@@ -12,6 +12,8 @@
  *   grow           allocates until memory runs out (memory limit).
  *   alloc64        allocates 64 MiB at once: "ok" or "failed".
  *   sleep          sleeps 20 ms (WASI poll_oneoff), outputs "slept".
+ *   nap            sleeps 300 ms, outputs "napped" (a call that is surely
+ *                  still running when a test looks).
  *   sleep_long     sleeps 100 s (the call's deadline must end it).
  *   state_ptr      maps state "probe_mapped" (8 bytes) and increments its
  *                  first byte, outputs the new value; a second call on
@@ -84,6 +86,9 @@ int main(int argc, char* argv[]) {
   } else if (strcmp(in, "sleep") == 0) {
     usleep(20000);
     out("slept");
+  } else if (strcmp(in, "nap") == 0) {
+    usleep(300000);
+    out("napped");
   } else if (strcmp(in, "sleep_long") == 0) {
     sleep(100);
     out("woke up");

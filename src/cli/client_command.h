@@ -1,0 +1,12 @@
+// Commands that talk to a running server over its HTTP API (NearFaaS's or
+// Faasm's): `func upload`, `func invoke`, `func status` (added to the `func`
+// command, which must exist already) and `state set`, `state get`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace nearfaas::cli {
+
+void addClientCommands(CLI::App& app, int& exitStatus);
+
+}  // namespace nearfaas::cli

@@ -1,0 +1,43 @@
+// The upload endpoint, as Faasm's upload server (default port 8002):
+// functions (/f), state values (/s), shared files (/file + FilePath header),
+// plus NearFaaS's user objects (/o) and function downloads (GET /f).
+// docs/http-api.md lists every request and answer.
+//
+// Store work (reads, writes, validation and code generation on upload) is
+// blocking, so it runs on a small pool of worker threads owned here, never
+// on the server's I/O threads.
+#pragma once
+
+#include <memory>
+
+#include "http/server.h"
+#include "sched/node.h"
+
+namespace boost::asio {
+class thread_pool;
+}
+
+namespace nearfaas::http {
+
+struct UploadSettings {
+  unsigned workers = 2;  // threads for store work and code generation
+};
+
+class UploadService {
+ public:
+  // `node` must outlive this.
+  explicit UploadService(sched::Node& node, UploadSettings settings = {});
+  ~UploadService();  // waits for work in progress
+  UploadService(const UploadService&) = delete;
+  UploadService& operator=(const UploadService&) = delete;
+
+  void handle(Request request, Responder respond);
+
+ private:
+  Response route(const Request& request);
+
+  sched::Node& node_;
+  std::unique_ptr<boost::asio::thread_pool> pool_;
+};
+
+}  // namespace nearfaas::http

@@ -1,0 +1,668 @@
+// The upload and invoke endpoints end to end: a real Node and NodeServer on
+// loopback (ephemeral ports), driven over HTTP. Every function in func/, sync
+// and async; chaining; concurrent calls on shared state; every error path;
+// traps and timeouts next to healthy calls; slow clients; shutdown; restart.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <set>
+
+#include "http/invoke_message.h"
+#include "http/server.h"
+#include "http/url.h"
+#include "http_server.h"
+
+namespace nearfaas {
+namespace {
+
+using nlohmann::json;
+using test::TestServer;
+using test::TestServerOptions;
+
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+const std::vector<std::pair<std::string, std::string>> kAllFunctions = {
+    {"demo", "hello"}, {"demo", "echo"},     {"demo", "chain"},    {"demo", "state"},
+    {"ndp", "put"},    {"ndp", "get"},       {"ndp", "wordcount"}, {"ndp", "grep"},
+    {"ndp", "substr"}, {"ndp", "sha256sum"}, {"test", "probe"},
+};
+
+std::string chainOutput(int n) {
+  std::string expected;
+  for (int i = 0; i < n; ++i)
+    expected += std::to_string(i) + " 0 " +
+                (i % 2 ? "echo " + std::to_string(i)
+                       : "square " + std::to_string(i) + " = " + std::to_string(i * i)) +
+                "\n";
+  return expected;
+}
+
+// One server for the suite, with every function uploaded over HTTP.
+class HttpTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new TestServer();
+    if (!server_->ok()) return;
+    for (const auto& [user, name] : kAllFunctions)
+      server_->addFunction(user, name);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override { ASSERT_TRUE(server_->ok()); }
+  TestServer& s() { return *server_; }
+  static TestServer* server_;
+};
+TestServer* HttpTest::server_ = nullptr;
+
+TEST_F(HttpTest, PingOnBothPortsWithCors) {
+  for (auto to : {s().uploadEndpoint(), s().invokeEndpoint()}) {
+    auto r = test::fetchOrFail(to, {"GET", "/ping"});
+    EXPECT_EQ(r.status, 200u);
+    EXPECT_EQ(r.body, "PONG");
+    ASSERT_TRUE(r.header("Access-Control-Allow-Origin"));
+    EXPECT_EQ(*r.header("Access-Control-Allow-Origin"), "*");
+    auto options = test::fetchOrFail(to, {"OPTIONS", "/f/demo/hello"});
+    EXPECT_EQ(options.status, 200u);
+    EXPECT_TRUE(options.header("Access-Control-Allow-Methods"));
+  }
+}
+
+// Expected outputs as in faaslet_test.cpp.
+struct Expected {
+  std::string user, function, input, output;
+};
+std::vector<Expected> ndpCalls() {
+  return {
+      {"ndp", "get", "key", "v1 v2 v3"},
+      {"ndp", "wordcount", "key", "v1\t1\nv2\t1\nv3\t1\n"},
+      {"ndp", "grep", "key v[0-9]", "0 3 6 "},
+      {"ndp", "substr", "key v", "0 3 6 "},
+      {"ndp", "sha256sum", "key",
+       "8a5f1b0b4d5e1719a8bf3f4c3933a17287d67696b09cfa06dbdb5db297c95889"},
+  };
+}
+
+TEST_F(HttpTest, EveryFunctionSynchronously) {
+  std::string binary("a\0b c\n\xc3\xa9", 8);
+  for (const Expected& e : std::vector<Expected>{{"demo", "hello", "", "Hello Faasm!"},
+                                                 {"demo", "echo", binary, binary},
+                                                 {"demo", "echo", "", ""},
+                                                 {"demo", "chain", "4", chainOutput(4)},
+                                                 {"demo", "state", "reset", "0"},
+                                                 {"demo", "state", "", "1"},
+                                                 {"demo", "state", "get", "1"}}) {
+    auto r = s().call(e.user, e.function, e.input);
+    EXPECT_EQ(r.status, 200u) << e.function << ": " << r.body;
+    EXPECT_EQ(r.body, e.output) << e.function;
+    EXPECT_TRUE(r.header("X-Call-Id"));
+  }
+  for (bool forbid : {false, true}) {
+    SCOPED_TRACE(forbid ? "forbid_ndp" : "ndp");
+    auto put = s().call("ndp", "put", "key v1 v2 v3", forbid);
+    EXPECT_EQ(put.status, 200u) << put.body;
+    EXPECT_EQ(put.body, "OK");
+    for (const Expected& e : ndpCalls()) {
+      auto r = s().call(e.user, e.function, e.input, forbid);
+      EXPECT_EQ(r.status, 200u) << e.function << ": " << r.body;
+      EXPECT_EQ(r.body, e.output) << e.function;
+    }
+  }
+  // ndp/put wrote a user object: the upload endpoint serves it.
+  auto obj = s().upload("GET", "/o/ndp/key");
+  EXPECT_EQ(obj.status, 200u);
+  EXPECT_EQ(obj.body, "v1 v2 v3");
+}
+
+TEST_F(HttpTest, EveryFunctionAsynchronously) {
+  uint32_t put = s().callAsync("ndp", "put", "key v1 v2 v3");
+  auto putDone = s().awaitStatus(put);
+  ASSERT_EQ(putDone.status, 200u) << putDone.body;
+
+  std::vector<Expected> calls = {{"demo", "hello", "", "Hello Faasm!"},
+                                 {"demo", "echo", "async echo", "async echo"},
+                                 {"demo", "chain", "6", chainOutput(6)}};
+  for (const Expected& e : ndpCalls())
+    calls.push_back(e);
+  std::vector<uint32_t> ids;
+  for (bool forbid : {false, true})
+    for (const Expected& e : calls)
+      ids.push_back(s().callAsync(e.user, e.function, e.input, forbid));
+  std::set<uint32_t> distinct(ids.begin(), ids.end());
+  EXPECT_EQ(distinct.size(), ids.size());
+
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const Expected& e = calls[i % calls.size()];
+    SCOPED_TRACE(e.user + "/" + e.function);
+    auto r = s().awaitStatus(ids[i]);
+    ASSERT_EQ(r.status, 200u) << r.body;
+    EXPECT_EQ(r.contentType, "application/json");
+    json j = json::parse(r.body);
+    EXPECT_EQ(j["id"], ids[i]);
+    EXPECT_EQ(j["user"], e.user);
+    EXPECT_EQ(j["function"], e.function);
+    EXPECT_EQ(j["input_data"], e.input);
+    EXPECT_EQ(j["output_data"], e.output);
+    EXPECT_EQ(j["return_value"], 0);
+    EXPECT_EQ(j["forbid_ndp"], i >= calls.size());
+    EXPECT_GE(j["finished"].get<int64_t>(), j["timestamp"].get<int64_t>());
+    // A poll does not consume the result.
+    auto again = s().status(ids[i]);
+    EXPECT_EQ(again.status, 200u);
+    EXPECT_EQ(again.body, r.body);
+  }
+}
+
+// A synchronous call's answer is the only copy of its result.
+TEST_F(HttpTest, SyncResultsAreNotKept) {
+  auto r = s().call("demo", "echo", "once");
+  ASSERT_EQ(r.status, 200u);
+  ASSERT_TRUE(r.header("X-Call-Id"));
+  uint32_t id = static_cast<uint32_t>(std::stoul(*r.header("X-Call-Id")));
+  EXPECT_EQ(s().status(id).status, 404u);
+  EXPECT_FALSE(s().node().scheduler().find(id));
+}
+
+TEST_F(HttpTest, ChainingWiderThanThePool) {
+  auto r = s().call("demo", "chain", "16");
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.body, chainOutput(16));
+}
+
+TEST_F(HttpTest, ConcurrentCallsShareState) {
+  ASSERT_EQ(s().call("demo", "state", "reset").body, "0");
+  constexpr int kClients = 8, kCallsEach = 5;
+  std::vector<std::future<std::vector<std::string>>> clients;
+  for (int c = 0; c < kClients; ++c)
+    clients.push_back(std::async(std::launch::async, [&] {
+      std::vector<std::string> seen;
+      for (int i = 0; i < kCallsEach; ++i) {
+        auto r = s().call("demo", "state", "incr");
+        seen.push_back(r.status == 200 ? r.body : "error " + r.body);
+      }
+      return seen;
+    }));
+  std::set<std::string> values;
+  for (auto& c : clients)
+    for (const auto& v : c.get())
+      values.insert(v);
+  // Every increment happened under the state lock: all values distinct, 1..N.
+  EXPECT_EQ(values.size(), size_t(kClients * kCallsEach));
+  for (int v = 1; v <= kClients * kCallsEach; ++v)
+    EXPECT_TRUE(values.count(std::to_string(v))) << v;
+  EXPECT_EQ(s().call("demo", "state", "get").body, std::to_string(kClients * kCallsEach));
+}
+
+TEST_F(HttpTest, InvokeErrors) {
+  struct Case {
+    std::string body;
+    unsigned status;
+    std::string text;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"", 400, "Empty request"},
+           {"{\"user\": \"demo\"", 400, "Invalid JSON"},
+           {"[1, 2]", 400, "must be a JSON object"},
+           {"{}", 400, "Empty user"},
+           {R"({"user": "demo"})", 400, "Empty function"},
+           {R"({"user": "", "function": "hello"})", 400, "Empty user"},
+           {R"({"user": "demo", "function": 7})", 400, "'function' must be a string"},
+           {R"({"user": "demo", "function": "hello", "async": "true"})", 400,
+            "'async' must be a boolean"},
+           {R"({"user": "demo", "function": "echo", "input_data": 5})", 400,
+            "'input_data' must be a string"},
+           {R"({"status": true, "id": "3"})", 400, "'id' must be an integer"},
+           {R"({"user": "demo", "function": "hello", "type": 9})", 400, "Invalid message type 9"},
+           {R"({"user": "demo", "function": "nosuch"})", 404, "no function demo/nosuch"},
+           {R"({"user": "nobody", "function": "hello"})", 404, "no function nobody/hello"},
+           {R"({"user": "../etc", "function": "passwd"})", 400, "invalid user"},
+           {R"({"user": ".functions", "function": "x"})", 400, "invalid user"},
+           {R"({"user": "demo", "function": "a/b"})", 400, "invalid function name"},
+           {R"({"status": true})", 400, "Must provide non-zero message ID"},
+           {R"({"status": true, "id": 0})", 400, "Must provide non-zero message ID"},
+           {R"({"status": true, "id": 987654})", 404, "No call with id 987654"},
+           {R"({"status": true, "id": 99999999999})", 404, "No call with id"},
+           {R"({"user": "demo", "function": "hello", "exec_graph": true, "id": 1})", 501,
+            "not supported"},
+           {R"({"user": "demo", "function": "hello", "python": true})", 501, "not supported"},
+           {R"({"type": 3})", 200, "Flush sent"},
+       }) {
+    auto r = s().invokeRaw(c.body);
+    EXPECT_EQ(r.status, c.status) << c.body << " -> " << r.body;
+    EXPECT_TRUE(contains(r.body, c.text)) << c.body << " -> " << r.body;
+  }
+  // Unknown fields are ignored; KILL and EMPTY messages run as calls, as in Faasm.
+  auto extra = s().invoke({{"user", "demo"}, {"function", "hello"}, {"sgx", false}, {"type", 2}});
+  EXPECT_EQ(extra.status, 200u) << extra.body;
+  EXPECT_EQ(extra.body, "Hello Faasm!");
+  // Oversize bodies are refused before they are read, and the client gets the answer.
+  auto big = s().invokeRaw(std::string(5 << 20, ' '));
+  EXPECT_EQ(big.status, 413u) << big.body;
+  EXPECT_TRUE(contains(big.body, "too large")) << big.body;
+  // The server is fine afterwards.
+  EXPECT_EQ(s().call("demo", "hello").status, 200u);
+}
+
+TEST_F(HttpTest, UploadRoundTrips) {
+  // Functions can be downloaded as uploaded.
+  auto wasm = s().upload("GET", "/f/demo/echo");
+  EXPECT_EQ(wasm.status, 200u);
+  EXPECT_EQ(wasm.contentType, "application/wasm");
+  EXPECT_EQ(wasm.body, test::fileText(test::functionWasm("demo", "echo")));
+
+  // State values: set, read back, used by functions; an empty PUT changes nothing.
+  std::string counter("\x07\0\0\0", 4);
+  auto set = s().upload("PUT", "/s/demo/demo_counter", counter);
+  EXPECT_EQ(set.status, 200u);
+  EXPECT_EQ(set.body, "State upload complete\n");
+  EXPECT_EQ(s().upload("GET", "/s/demo/demo_counter").body, counter);
+  EXPECT_EQ(s().call("demo", "state", "get").body, "7");
+  EXPECT_EQ(s().upload("PUT", "/s/demo/demo_counter", "").status, 200u);
+  EXPECT_EQ(s().upload("GET", "/s/demo/demo_counter").body, counter);
+
+  // Shared files, keyed by their path without the leading '/'.
+  auto putFile = s().upload("PUT", "/file", "shared bytes", {{"FilePath", "/data/in.txt"}});
+  EXPECT_EQ(putFile.status, 200u);
+  EXPECT_EQ(putFile.body, "Shared file uploaded\n");
+  auto getFile = s().upload("GET", "/file", "", {{"filepath", "/data/in.txt"}});
+  EXPECT_EQ(getFile.status, 200u);
+  EXPECT_EQ(getFile.body, "shared bytes");
+  auto stored = s().node().objects().get(".shared", "data/in.txt");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(std::string(stored->begin(), stored->end()), "shared bytes");
+
+  // User objects: keys with '/', spaces and '%' (percent-encoded), read by functions.
+  std::string key = "dir/a b%c.txt";
+  auto putObj = s().upload("PUT", "/o/ndp/" + http::percentEncode(key, true), "w1 w2 w1");
+  EXPECT_EQ(putObj.status, 200u) << putObj.body;
+  EXPECT_EQ(s().upload("GET", "/o/ndp/" + http::percentEncode(key, true)).body, "w1 w2 w1");
+  auto count = s().call("ndp", "wordcount", key);
+  EXPECT_EQ(count.status, 200u) << count.body;
+  EXPECT_EQ(count.body, "w1\t2\nw2\t1\n");
+  auto empty = s().upload("PUT", "/o/ndp/empty", "");
+  EXPECT_EQ(empty.status, 200u);
+  auto gotEmpty = s().upload("GET", "/o/ndp/empty");
+  EXPECT_EQ(gotEmpty.status, 200u);
+  EXPECT_EQ(gotEmpty.body, "");
+}
+
+TEST_F(HttpTest, UploadErrors) {
+  struct Case {
+    std::string method, target;
+    http::Headers headers;
+    std::string body;
+    unsigned status;
+    std::string text;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"GET", "/file", {}, "", 400, "Bad request, expected file path header FilePath"},
+           {"PUT", "/file", {}, "x", 400, "Bad request, expected file path header FilePath"},
+           {"PUT", "/file", {{"FilePath", "/../etc/passwd"}}, "x", 400, "Invalid file path"},
+           {"GET",
+            "/file",
+            {{"FilePath", "/no/such/file"}},
+            "",
+            404,
+            "No shared file /no/such/file"},
+           {"GET", "/f/demo", {}, "", 400, "Bad URL, expected single path part /f/demo"},
+           {"PUT", "/s/demo", {}, "x", 400, "Bad URL, expected single path part /s/demo"},
+           {"GET", "/s/demo/a/b", {}, "", 400, "Bad URL, expected single path part"},
+           {"GET", "/o/demo", {}, "", 400, "Bad URL, expected single path part"},
+           {"GET", "/nothing/here", {}, "", 400, "Unrecognised GET request to /nothing/here"},
+           {"PUT", "/", {}, "x", 400, "Unrecognised PUT request to /"},
+           {"GET", "/f/demo/%zz", {}, "", 400, "Bad URL"},
+           {"DELETE", "/f/demo/hello", {}, "", 405, "Method not allowed"},
+           {"PUT", "/f/demo/junk", {}, "not wasm", 400, "invalid module: bad magic value"},
+           {"PUT", "/f/demo/empty", {}, "", 400, "module"},
+           {"PUT", "/f/.functions/x", {}, "x", 400, "invalid user"},
+           {"PUT", "/f/demo/..", {}, "x", 400, "invalid function name"},
+           {"GET", "/f/demo/nosuch", {}, "", 404, "no function demo/nosuch"},
+           {"GET", "/s/demo/nokey", {}, "", 404, "No state value demo/nokey"},
+           {"GET", "/o/demo/nothing", {}, "", 404, "No object demo/nothing"},
+           {"PUT", "/o/demo/..%2F..%2Fescape", {}, "x", 400, ""},
+           {"PUT", "/o/.shared/x", {}, "x", 400, "Invalid user"},
+           {"PUT", "/p/demo/py", {}, "print(1)", 501, "Python functions are not supported"},
+       }) {
+    auto r = s().upload(c.method, c.target, c.body, c.headers);
+    EXPECT_EQ(r.status, c.status) << c.method << " " << c.target << " -> " << r.body;
+    EXPECT_TRUE(contains(r.body, c.text)) << c.method << " " << c.target << " -> " << r.body;
+  }
+  // A module importing what the host lacks is refused with the import's name.
+  auto missingImport =
+      s().upload("PUT", "/f/demo/imports", test::fileText(test::guestPath("host_calls")));
+  EXPECT_EQ(missingImport.status, 400u);
+  EXPECT_TRUE(contains(missingImport.body, "double")) << missingImport.body;
+  // Nothing escaped into the data directory's parent.
+  auto big = s().upload("PUT", "/o/demo/big", std::string(5 << 20, 'x'));
+  EXPECT_EQ(big.status, 413u) << big.body;
+}
+
+TEST_F(HttpTest, TrapInOneCallWhileOthersSucceed) {
+  auto trap = std::async(std::launch::async, [&] { return s().call("test", "probe", "trap"); });
+  std::vector<std::future<http::Response>> echoes;
+  for (int i = 0; i < 10; ++i)
+    echoes.push_back(std::async(std::launch::async, [&, i] {
+      return s().call("demo", "echo", "call " + std::to_string(i));
+    }));
+  auto t = trap.get();
+  EXPECT_EQ(t.status, 500u);
+  EXPECT_TRUE(contains(t.body, "Call failed (return value=1)")) << t.body;
+  EXPECT_TRUE(contains(t.body, "error: unreachable executed")) << t.body;
+  for (int i = 0; i < 10; ++i) {
+    auto r = echoes[i].get();
+    EXPECT_EQ(r.status, 200u) << r.body;
+    EXPECT_EQ(r.body, "call " + std::to_string(i));
+  }
+  // Asynchronously: the status says FAILED with the same text.
+  uint32_t id = s().callAsync("test", "probe", "trap");
+  auto st = s().awaitStatus(id);
+  EXPECT_EQ(st.status, 500u);
+  EXPECT_TRUE(st.body.starts_with("FAILED: Call failed (return value=1)")) << st.body;
+  EXPECT_TRUE(contains(st.body, "unreachable")) << st.body;
+  // A trap in a chained call reaches its caller as a return value.
+  auto chained = s().call("test", "probe", "chain_trap");
+  EXPECT_EQ(chained.status, 200u);
+  EXPECT_EQ(chained.body, "1");
+  // A function returning non-zero: Faasm's text, and the guest's usage message is lost.
+  auto usage = s().call("demo", "chain", "not a number");
+  EXPECT_EQ(usage.status, 500u);
+  EXPECT_TRUE(usage.body.starts_with("Call failed (return value=1)")) << usage.body;
+}
+
+// With one I/O thread and one executor busy with a call that spins until its
+// deadline, the server still answers at once; the spinning call then fails
+// with "timeout" and the executor serves the next call.
+TEST(HttpServer, TimeoutWhileTheIoThreadStaysFree) {
+  TestServerOptions o;
+  o.slots = 1;
+  o.callTimeout = std::chrono::milliseconds(2000);
+  TestServer s(o);
+  ASSERT_TRUE(s.ok());
+  s.addFunction("test", "probe");
+  s.addFunction("demo", "echo");
+  auto spin = std::async(std::launch::async, [&] { return s.call("test", "probe", "spin"); });
+  ASSERT_TRUE(
+      test::pollUntil([&] { return s.node().scheduler().state(1) == sched::CallState::Running; }));
+  auto t0 = test::Clock::now();
+  auto ping = test::fetchOrFail(s.invokeEndpoint(), {"GET", "/ping"});
+  EXPECT_EQ(ping.status, 200u);
+  auto queued = s.callAsync("demo", "echo", "after the spin");
+  EXPECT_EQ(s.status(queued).body, "RUNNING");
+  EXPECT_EQ(s.upload("GET", "/ping").body, "PONG");
+  auto took = test::Clock::now() - t0;
+  EXPECT_LT(took, o.callTimeout / 2);
+  EXPECT_EQ(s.node().scheduler().state(1), sched::CallState::Running);
+
+  auto r = spin.get();
+  EXPECT_EQ(r.status, 500u);
+  EXPECT_TRUE(contains(r.body, "error: timeout")) << r.body;
+  auto after = s.awaitStatus(queued);
+  EXPECT_EQ(after.status, 200u) << after.body;
+  EXPECT_EQ(json::parse(after.body)["output_data"], "after the spin");
+}
+
+// A client that sends half a request, and one that sends nothing, hold only
+// their own connections: others are served meanwhile, and the server closes
+// theirs when the read deadline passes.
+TEST(HttpServer, SlowClientsDoNotBlockOthers) {
+  TestServerOptions o;
+  o.http.readTimeout = std::chrono::seconds(4);
+  TestServer s(o);
+  ASSERT_TRUE(s.ok());
+  s.addFunction("demo", "echo");
+  auto t0 = test::Clock::now();
+  test::RawConnection half(s.server().invokePort()), silent(s.server().invokePort());
+  ASSERT_TRUE(half.ok() && silent.ok());
+  ASSERT_TRUE(half.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"user\""));
+  for (int i = 0; i < 20; ++i) {
+    auto r = s.call("demo", "echo", std::to_string(i));
+    ASSERT_EQ(r.status, 200u) << r.body;
+    EXPECT_EQ(r.body, std::to_string(i));
+  }
+  // Had the half request held the only I/O thread, nothing would have been
+  // served before the read deadline cut it off.
+  EXPECT_LT(test::Clock::now() - t0, o.http.readTimeout);
+  EXPECT_TRUE(half.open());
+  EXPECT_TRUE(silent.open());
+  EXPECT_TRUE(half.awaitClosed(std::chrono::seconds(20)));
+  EXPECT_TRUE(silent.awaitClosed(std::chrono::seconds(20)));
+  EXPECT_GE(test::Clock::now() - t0, o.http.readTimeout);
+  EXPECT_EQ(half.received(), "");  // nothing answered to half a request
+  EXPECT_EQ(s.call("demo", "echo", "still fine").body, "still fine");
+}
+
+TEST(HttpServer, KeepAliveAndExpectContinue) {
+  TestServer s;
+  ASSERT_TRUE(s.ok());
+  s.addFunction("demo", "hello");
+  test::RawConnection c(s.server().invokePort());
+  ASSERT_TRUE(c.ok());
+  std::string body = R"({"user": "demo", "function": "hello"})";
+  std::string request =
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  ASSERT_TRUE(c.send(request + "\r\n" + body));
+  ASSERT_TRUE(c.receiveUntil("Hello Faasm!")) << c.received();
+  EXPECT_TRUE(c.received().starts_with("HTTP/1.1 200 OK\r\n")) << c.received();
+  // Same connection, and the client waits for 100 Continue before the body.
+  c.clearReceived();
+  ASSERT_TRUE(c.send(request + "Expect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(c.receiveUntil("HTTP/1.1 100 Continue\r\n\r\n")) << c.received();
+  c.clearReceived();
+  ASSERT_TRUE(c.send(body));
+  ASSERT_TRUE(c.receiveUntil("Hello Faasm!")) << c.received();
+  EXPECT_TRUE(c.received().starts_with("HTTP/1.1 200 OK\r\n")) << c.received();
+  // Malformed requests get 400 and the connection closes.
+  test::RawConnection bad(s.server().uploadPort());
+  ASSERT_TRUE(bad.send("NOT HTTP AT ALL\r\n\r\n"));
+  EXPECT_TRUE(bad.awaitClosed(std::chrono::seconds(20)));
+  EXPECT_TRUE(bad.received().starts_with("HTTP/1.1 400")) << bad.received();
+}
+
+// Shutdown: sync calls still waiting after the grace period get 503 "server
+// shutting down"; nothing is accepted afterwards.
+TEST(HttpServer, ShutdownFailsCallsStillWaiting) {
+  TestServerOptions o;
+  o.slots = 1;
+  o.callTimeout = std::chrono::milliseconds(3000);
+  o.http.shutdownGrace = std::chrono::milliseconds(300);
+  TestServer s(o);
+  ASSERT_TRUE(s.ok());
+  s.addFunction("test", "probe");
+  s.addFunction("demo", "echo");
+  uint32_t spin = s.callAsync("test", "probe", "spin");  // holds the only slot
+  ASSERT_TRUE(test::pollUntil(
+      [&] { return s.node().scheduler().state(spin) == sched::CallState::Running; }));
+  auto waiting = std::async(std::launch::async, [&] { return s.call("demo", "echo", "late"); });
+  ASSERT_TRUE(test::pollUntil([&] { return s.node().scheduler().state(spin + 1).has_value(); }));
+  auto invoke = s.invokeEndpoint();
+  auto t0 = test::Clock::now();
+  s.server().shutdown();
+  EXPECT_LT(test::Clock::now() - t0, std::chrono::seconds(2) + o.http.shutdownGrace);
+  auto r = waiting.get();
+  EXPECT_EQ(r.status, 503u) << r.body;
+  EXPECT_EQ(r.body, "server shutting down");
+  EXPECT_FALSE(http::fetch(invoke, {"GET", "/ping"}, std::chrono::seconds(5)));
+}
+
+TEST(HttpServer, ShutdownLetsCallsFinishWithinTheGracePeriod) {
+  TestServerOptions o;
+  o.http.shutdownGrace = std::chrono::seconds(20);
+  TestServer s(o);
+  ASSERT_TRUE(s.ok());
+  s.addFunction("test", "probe");
+  // A sync call that runs 300 ms: shutdown starts while it is surely running.
+  auto call = std::async(std::launch::async, [&] { return s.call("test", "probe", "nap"); });
+  ASSERT_TRUE(test::pollUntil(
+      [&] { return s.node().scheduler().state(1) == sched::CallState::Running; }));
+  s.server().shutdown();
+  auto r = call.get();
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.body, "napped");
+}
+
+TEST(HttpServer, RestartKeepsFunctionsObjectsAndFiles) {
+  test::TempDir dir;
+  TestServerOptions o;
+  o.dataDir = dir.path();
+  {
+    TestServer first(o);
+    ASSERT_TRUE(first.ok());
+    first.addFunction("demo", "hello");
+    first.addFunction("ndp", "get");
+    EXPECT_EQ(first.upload("PUT", "/o/ndp/kept", "kept object").status, 200u);
+    EXPECT_EQ(first.upload("PUT", "/file", "kept file", {{"FilePath", "/kept.txt"}}).status, 200u);
+  }
+  TestServer second(o);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second.call("demo", "hello").body, "Hello Faasm!");
+  EXPECT_EQ(second.call("ndp", "get", "kept").body, "kept object");
+  EXPECT_EQ(second.upload("GET", "/o/ndp/kept").body, "kept object");
+  EXPECT_EQ(second.upload("GET", "/file", "", {{"FilePath", "/kept.txt"}}).body, "kept file");
+  EXPECT_EQ(second.upload("GET", "/f/demo/hello").body,
+            test::fileText(test::functionWasm("demo", "hello")));
+}
+
+TEST(HttpServer, ResultsExpireAfterTheirTtl) {
+  TestServerOptions o;
+  o.resultTtl = std::chrono::seconds(1);
+  TestServer s(o);
+  ASSERT_TRUE(s.ok());
+  s.addFunction("demo", "echo");
+  uint32_t id = s.callAsync("demo", "echo", "short-lived");
+  auto done = s.awaitStatus(id);
+  ASSERT_EQ(done.status, 200u);
+  http::Response r;
+  EXPECT_TRUE(test::pollUntil([&] {
+    r = s.status(id);
+    return r.status != 200;
+  }));
+  EXPECT_EQ(r.status, 404u);
+  EXPECT_TRUE(contains(r.body, "expired")) << r.body;
+}
+
+TEST(HttpServer, PortInUseIsAClearError) {
+  TestServer first;
+  ASSERT_TRUE(first.ok());
+  test::TempDir dir;
+  sched::NodeConfig c;
+  c.dataDir = dir.path();
+  c.codeCacheDir = test::testCacheDir();
+  c.scheduler.slots = 1;
+  auto node = sched::Node::open(c);
+  ASSERT_TRUE(node);
+  http::NodeServerSettings settings;
+  settings.uploadPort = 0;
+  settings.invokePort = first.server().invokePort();
+  auto second = http::NodeServer::start(**node, settings);
+  ASSERT_FALSE(second);
+  EXPECT_TRUE(contains(second.error().message, "Address already in use")) << second.error().message;
+  EXPECT_TRUE(contains(second.error().message, std::to_string(settings.invokePort)))
+      << second.error().message;
+}
+
+// ---- Pieces on their own ------------------------------------------------------
+
+TEST(InvokeMessage, ParsesFaasmFields) {
+  auto m = http::parseInvokeMessage(
+      R"({"user": "u", "function": "f", "input_data": "a\u0000b", "async": true,
+          "forbid_ndp": true, "cmdline": "x  y z", "id": 5, "type": 1, "mpi": false,
+          "sgx": false})");
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->user, "u");
+  EXPECT_EQ(m->function, "f");
+  EXPECT_EQ(m->inputData, std::string("a\0b", 3));
+  EXPECT_TRUE(m->async);
+  EXPECT_TRUE(m->forbidNdp);
+  EXPECT_EQ(m->id, 5);
+  EXPECT_EQ(m->type, http::MessageType::Kill);
+  EXPECT_EQ(m->cmdline, (std::vector<std::string>{"x", "y", "z"}));
+  auto req = http::toCallRequest(*m);
+  EXPECT_EQ(req.input.size(), 3u);
+  EXPECT_TRUE(req.forbidNdp);
+
+  EXPECT_FALSE(http::parseInvokeMessage(R"({"async": 1})"));
+  EXPECT_FALSE(http::parseInvokeMessage(R"({"id": 1.5})"));
+  EXPECT_FALSE(http::parseInvokeMessage(R"({"user": null})"));
+  EXPECT_FALSE(http::parseInvokeMessage(R"({"type": -1})"));
+  EXPECT_FALSE(http::parseInvokeMessage("\"just a string\""));
+  EXPECT_TRUE(http::parseInvokeMessage("{}"));
+}
+
+TEST(InvokeMessage, FailureText) {
+  host::CallOutcome out;
+  out.returnValue = 1;
+  std::string failed = "Call failed (return value=1)";
+  out.output.assign(failed.begin(), failed.end());
+  EXPECT_EQ(http::failureText(out), failed);
+  out.error = "out of bounds memory access";
+  out.stderrText = "guest said no\n";
+  EXPECT_EQ(http::failureText(out),
+            failed + "\nerror: out of bounds memory access\nstderr:\nguest said no\n");
+}
+
+TEST(Url, SplitsAndDecodes) {
+  EXPECT_EQ(http::splitPath("/f/demo/hello?x=1"), (std::vector<std::string>{"f", "demo", "hello"}));
+  EXPECT_EQ(http::splitPath("/"), std::vector<std::string>{});
+  EXPECT_EQ(http::splitPath("/o/u/a%20b%2Fc/"), (std::vector<std::string>{"o", "u", "a b/c", ""}));
+  EXPECT_FALSE(http::splitPath("/bad%2"));
+  EXPECT_FALSE(http::splitPath("/bad%g0"));
+  EXPECT_EQ(http::percentEncode("a b/c%~", true), "a%20b/c%25~");
+  EXPECT_EQ(http::percentEncode("a/b"), "a%2Fb");
+  EXPECT_EQ(http::percentDecode(http::percentEncode(std::string("\0\xff x", 4))),
+            std::string("\0\xff x", 4));
+}
+
+// The server core with a handler of its own: answers from another thread,
+// answers never given, handlers that throw, answers after the server is gone.
+TEST(ServerCore, AnswersFromAnyThreadAndNeverTwice) {
+  std::vector<std::jthread> later;  // joined on any exit
+  std::mutex laterMutex;
+  std::vector<http::Responder> kept;
+  http::ServerSettings settings;
+  settings.threads = 1;
+  auto server = http::Server::start(settings, [&](http::Request req, http::Responder respond) {
+    if (req.target == "/later") {
+      std::lock_guard l(laterMutex);
+      later.emplace_back([respond] {
+        respond(http::textResponse(201, "later"));
+        respond(http::textResponse(202, "twice"));  // ignored
+      });
+    } else if (req.target == "/drop") {
+      // Dropped without an answer: the server answers 500.
+    } else if (req.target == "/throw") {
+      throw std::runtime_error("handler failed");
+    } else if (req.target == "/keep") {
+      std::lock_guard l(laterMutex);
+      kept.push_back(respond);  // answered after the server is gone
+    } else {
+      respond(http::textResponse(200, req.method + " " + req.target + " " + req.body));
+    }
+  });
+  ASSERT_TRUE(server) << server.error().message;
+  http::Endpoint to{"127.0.0.1", (*server)->port()};
+  EXPECT_EQ(test::fetchOrFail(to, {"PUT", "/x?y", {}, "body"}).body, "PUT /x?y body");
+  auto l = test::fetchOrFail(to, {"GET", "/later"});
+  EXPECT_EQ(l.status, 201u);
+  EXPECT_EQ(l.body, "later");
+  EXPECT_EQ(test::fetchOrFail(to, {"GET", "/drop"}).status, 500u);
+  auto t = test::fetchOrFail(to, {"GET", "/throw"});
+  EXPECT_EQ(t.status, 500u);
+  EXPECT_TRUE(contains(t.body, "handler failed")) << t.body;
+  auto kept1 = std::async(std::launch::async, [&] { return http::fetch(to, {"GET", "/keep"}); });
+  ASSERT_TRUE(test::pollUntil([&] {
+    std::lock_guard l(laterMutex);
+    return !kept.empty();
+  }));
+  (*server)->beginShutdown();
+  EXPECT_FALSE((*server)->waitIdle(std::chrono::milliseconds(50)));  // /keep is owed
+  server->reset();
+  for (auto& r : kept)
+    r(http::textResponse(200, "too late"));  // does nothing
+  EXPECT_FALSE(kept1.get());                 // the connection was dropped
+}
+
+}  // namespace
+}  // namespace nearfaas

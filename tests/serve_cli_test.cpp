@@ -1,0 +1,245 @@
+// `nearfaas serve` and the client commands end to end, through the binary:
+// a server process on ephemeral ports, driven by `nearfaas func upload /
+// invoke / status`, `state`, `obj --host`; SIGTERM; a port in use.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <future>
+#include <regex>
+
+#include "base/process.h"
+#include "http_server.h"
+
+namespace nearfaas {
+namespace {
+
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+// A `nearfaas serve` child process with its log in a file.
+class ServeProcess {
+ public:
+  explicit ServeProcess(std::vector<std::string> extra = {"--slots", "2"}) {
+    log_ = dir_.path() / "serve.log";
+    std::vector<std::string> args = {
+        NEARFAAS_BINARY, "serve",
+        "--upload-port", "0",
+        "--invoke-port", "0",
+        "--data-dir",    (dir_.path() / "data").string(),
+        "--cache-dir",   test::testCacheDir().string(),
+    };
+    args.insert(args.end(), extra.begin(), extra.end());
+    // Everything the child needs is prepared before fork(): a multithreaded
+    // parent's child may only make async-signal-safe calls.
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(fd);
+    // The log names the bound ports once both endpoints listen.
+    std::regex ports("upload endpoint on [0-9.]+:([0-9]+), invoke endpoint on [0-9.]+:([0-9]+)");
+    bool up = test::pollUntil([&] {
+      std::smatch m;
+      std::string text = log();
+      if (!std::regex_search(text, m, ports)) return exited();
+      upload_ = static_cast<uint16_t>(std::stoi(m[1]));
+      invoke_ = static_cast<uint16_t>(std::stoi(m[2]));
+      return true;
+    });
+    if (!up || !upload_) ADD_FAILURE() << "serve did not start:\n" << log();
+  }
+  ~ServeProcess() {
+    if (pid_ > 0 && status_ < 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  bool ok() const { return upload_ != 0; }
+  uint16_t uploadPort() const { return upload_; }
+  uint16_t invokePort() const { return invoke_; }
+  std::string log() const {
+    std::ifstream f(log_);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  }
+  // Sends `sig` and waits (bounded) for the exit status; -1 if it did not exit.
+  int stop(int sig) {
+    kill(pid_, sig);
+    test::pollUntil([&] { return exited(); });
+    return status_;
+  }
+
+  // Runs `nearfaas <args> --host 127.0.0.1 --upload-port U --invoke-port I`.
+  ProcessResult client(std::vector<std::string> args) const {
+    args.insert(args.begin(), NEARFAAS_BINARY);
+    for (const std::string& a :
+         {std::string("--host"), std::string("127.0.0.1"), std::string("--upload-port"),
+          std::to_string(upload_), std::string("--invoke-port"), std::to_string(invoke_)})
+      args.push_back(a);
+    auto r = runProcess(args, std::chrono::minutes(2));
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? *r : ProcessResult{};
+  }
+  const std::filesystem::path& dir() const { return dir_.path(); }
+
+ private:
+  bool exited() {
+    if (status_ >= 0) return true;
+    int st = 0;
+    if (waitpid(pid_, &st, WNOHANG) != pid_) return false;
+    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return true;
+  }
+
+  test::TempDir dir_;
+  std::filesystem::path log_;
+  pid_t pid_ = -1;
+  int status_ = -1;
+  uint16_t upload_ = 0, invoke_ = 0;
+};
+
+TEST(ServeCli, HelpListsTheOptions) {
+  auto r = runProcess({NEARFAAS_BINARY, "serve", "--help"});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->exitCode, 0);
+  for (const char* opt : {"--listen", "--host", "--invoke-port", "--upload-port", "--data-dir",
+                          "--slots", "--http-threads", "--max-body", "--timeout", "--grace"})
+    EXPECT_TRUE(contains(r->output, opt)) << opt;
+  auto top = runProcess({NEARFAAS_BINARY, "--help"});
+  ASSERT_TRUE(top);
+  for (const char* cmd : {"serve", "state", "obj"})
+    EXPECT_TRUE(contains(top->output, cmd)) << cmd;
+  auto func = runProcess({NEARFAAS_BINARY, "func", "--help"});
+  ASSERT_TRUE(func);
+  for (const char* cmd : {"upload", "invoke", "status"})
+    EXPECT_TRUE(contains(func->output, cmd)) << cmd;
+}
+
+TEST(ServeCli, ClientCommandsAgainstTheServer) {
+  ServeProcess serve;
+  ASSERT_TRUE(serve.ok());
+  auto up =
+      serve.client({"func", "upload", "demo", "echo", test::functionWasm("demo", "echo").string()});
+  ASSERT_EQ(up.exitCode, 0) << up.output;
+  EXPECT_TRUE(contains(up.output, "Function upload complete")) << up.output;
+
+  auto sync = serve.client({"func", "invoke", "demo", "echo", "--input", "hi there"});
+  EXPECT_EQ(sync.exitCode, 0) << sync.output;
+  EXPECT_EQ(sync.output, "hi there");
+
+  auto async = serve.client({"func", "invoke", "demo", "echo", "--input", "later", "--async"});
+  ASSERT_EQ(async.exitCode, 0) << async.output;
+  std::string id = async.output.substr(0, async.output.find('\n'));
+  auto status = serve.client({"func", "status", id, "--wait"});
+  EXPECT_EQ(status.exitCode, 0) << status.output;
+  EXPECT_TRUE(contains(status.output, "\"output_data\":\"later\"")) << status.output;
+
+  // Failures: non-zero exit and the server's message.
+  auto unknown = serve.client({"func", "invoke", "demo", "nosuch"});
+  EXPECT_EQ(unknown.exitCode, 1);
+  EXPECT_TRUE(contains(unknown.output, "404: no function demo/nosuch")) << unknown.output;
+  auto badStatus = serve.client({"func", "status", "424242"});
+  EXPECT_EQ(badStatus.exitCode, 1);
+  EXPECT_TRUE(contains(badStatus.output, "No call with id 424242")) << badStatus.output;
+  auto probe = serve.client(
+      {"func", "upload", "test", "probe", test::functionWasm("test", "probe").string()});
+  ASSERT_EQ(probe.exitCode, 0) << probe.output;
+  auto trap = serve.client({"func", "invoke", "test", "probe", "--input", "trap"});
+  EXPECT_EQ(trap.exitCode, 1);
+  EXPECT_TRUE(contains(trap.output, "unreachable executed")) << trap.output;
+  // State.
+  EXPECT_EQ(serve.client({"state", "set", "demo", "greeting", "hello state"}).exitCode, 0);
+  auto state = serve.client({"state", "get", "demo", "greeting"});
+  EXPECT_EQ(state.exitCode, 0);
+  EXPECT_EQ(state.output, "hello state");
+  auto file = serve.dir() / "value.bin";
+  std::ofstream(file) << "from a file";
+  EXPECT_EQ(serve.client({"state", "set", "demo", "f", "--file", file.string()}).exitCode, 0);
+  EXPECT_EQ(serve.client({"state", "get", "demo", "f"}).output, "from a file");
+  EXPECT_EQ(serve.client({"state", "get", "demo", "missing"}).exitCode, 1);
+  auto junk = serve.client({"func", "upload", "demo", "junk", file.string()});
+  EXPECT_EQ(junk.exitCode, 1);
+  EXPECT_TRUE(contains(junk.output, "400: invalid module")) << junk.output;
+
+  // Objects: --host sends them to the server; they are the ones functions read.
+  EXPECT_EQ(serve.client({"obj", "put", "demo", "dir/one two", file.string()}).exitCode, 0);
+  auto obj = serve.client({"obj", "get", "demo", "dir/one two"});
+  EXPECT_EQ(obj.exitCode, 0) << obj.output;
+  EXPECT_EQ(obj.output, "from a file");
+  auto missing = serve.client({"obj", "get", "demo", "nothing"});
+  EXPECT_EQ(missing.exitCode, 1);
+  EXPECT_TRUE(contains(missing.output, "No object demo/nothing")) << missing.output;
+
+  // One log line per call.
+  EXPECT_TRUE(contains(serve.log(), "demo/echo sync 200")) << serve.log();
+  EXPECT_TRUE(contains(serve.log(), "demo/echo async")) << serve.log();
+  EXPECT_EQ(serve.stop(SIGTERM), 0) << serve.log();
+}
+
+TEST(ServeCli, SigtermAndSigintExitZero) {
+  for (int sig : {SIGTERM, SIGINT}) {
+    ServeProcess serve;
+    ASSERT_TRUE(serve.ok());
+    auto ping = test::fetchOrFail({"127.0.0.1", serve.invokePort()}, {"GET", "/ping"});
+    EXPECT_EQ(ping.body, "PONG");
+    EXPECT_EQ(serve.stop(sig), 0) << serve.log();
+    EXPECT_TRUE(contains(serve.log(), "stopped")) << serve.log();
+  }
+}
+
+// SIGTERM with a synchronous call waiting behind a busy executor: after the
+// grace period the caller gets "server shutting down", and serve exits 0 once
+// the running call reaches its deadline.
+TEST(ServeCli, SigtermFailsCallsStillWaiting) {
+  ServeProcess serve({"--slots", "1", "--timeout", "3000", "--grace", "300"});
+  ASSERT_TRUE(serve.ok());
+  ASSERT_EQ(
+      serve
+          .client({"func", "upload", "test", "probe", test::functionWasm("test", "probe").string()})
+          .exitCode,
+      0);
+  auto spin = serve.client({"func", "invoke", "test", "probe", "--input", "spin", "--async"});
+  ASSERT_EQ(spin.exitCode, 0) << spin.output;
+  uint32_t spinId = static_cast<uint32_t>(std::stoul(spin.output));
+  auto waiting = std::async(std::launch::async, [&] {
+    return serve.client({"func", "invoke", "test", "probe", "--input", "lock"});
+  });
+  // The waiting call exists once its id answers a status request.
+  ASSERT_TRUE(test::pollUntil([&] {
+    return serve.client({"func", "status", std::to_string(spinId + 1)}).exitCode == 0;
+  }));
+  EXPECT_EQ(serve.stop(SIGTERM), 0) << serve.log();
+  auto r = waiting.get();
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_TRUE(contains(r.output, "503: server shutting down")) << r.output;
+}
+
+TEST(ServeCli, PortInUseFails) {
+  ServeProcess first;
+  ASSERT_TRUE(first.ok());
+  test::TempDir dir;
+  auto r = runProcess({NEARFAAS_BINARY, "serve", "--upload-port", "0", "--invoke-port",
+                       std::to_string(first.invokePort()), "--data-dir", dir.path().string()},
+                      std::chrono::minutes(1));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->exitCode, 1) << r->output;
+  EXPECT_TRUE(contains(r->output, "Address already in use")) << r->output;
+  EXPECT_EQ(first.stop(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace nearfaas
