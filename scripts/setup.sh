@@ -11,7 +11,8 @@ PACKAGES=(
   libclang-rt-19-dev-wasm32
   # libraries
   libssl-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libboost-dev
-  # tests and benchmarks
+  # tests, benchmarks and the demo
+  curl
   libgtest-dev libgmock-dev libbenchmark-dev wrk
 )
 
