@@ -55,6 +55,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench_temp_dir.h"
+
 #include "base/bytes.h"
 #include "faaslet/faaslet.h"
 #include "host/call_context.h"
@@ -133,33 +135,7 @@ void figure(const std::string& name, double value, double baseline, const char* 
   std::fflush(stdout);
 }
 
-// A fresh directory under tmpRoot, removed when this goes out of scope.
-class TempDir {
- public:
-  TempDir(const std::string& root, bool keep) : keep_(keep) {
-    std::string base = root.empty() ? (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") : root;
-    std::string pattern = base + "/nearfaas-faaslet-bench-XXXXXX";
-    std::vector<char> buf(pattern.begin(), pattern.end());
-    buf.push_back('\0');
-    if (mkdtemp(buf.data())) path_ = buf.data();
-  }
-  ~TempDir() {
-    if (path_.empty()) return;
-    if (keep_) {
-      std::fprintf(stderr, "kept data directory %s\n", path_.c_str());
-      return;
-    }
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-  bool keep_;
-};
+using bench::BenchTempDir;
 
 // Memory of this process, in KiB: resident, proportional (pages shared with
 // other mappings counted in part) and page tables.
@@ -784,7 +760,7 @@ int main(int argc, char** argv) {
   }
 
   uint64_t start = nowNs();
-  TempDir dir(o.tmpRoot, o.keepData);
+  BenchTempDir dir(o.tmpRoot, "faaslet", o.keepData);
   if (dir.path().empty()) {
     std::fprintf(stderr, "error: cannot create a temporary directory\n");
     return kSetupError;

@@ -30,6 +30,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench_temp_dir.h"
+
 #include "base/bytes.h"
 #include "host/wasi.h"
 #include "wasm/engine.h"
@@ -101,38 +103,12 @@ double median(std::vector<double> v) {
 std::vector<std::string> splitWords(const std::string& s) {
   std::vector<std::string> out;
   std::istringstream in(s);
-  for (std::string w; in >> w;) out.push_back(w);
+  for (std::string w; in >> w;)
+    out.push_back(w);
   return out;
 }
 
-// A fresh directory under tmpRoot, removed when this goes out of scope
-// (unless kept).
-class TempDir {
- public:
-  TempDir(const std::string& root, const std::string& tag, bool keep) : keep_(keep) {
-    std::string base = root.empty() ? (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") : root;
-    std::string pattern = base + "/nearfaas-bench-" + tag + "-XXXXXX";
-    std::vector<char> buf(pattern.begin(), pattern.end());
-    buf.push_back('\0');
-    if (mkdtemp(buf.data())) path_ = buf.data();
-  }
-  ~TempDir() {
-    if (path_.empty()) return;
-    if (keep_) {
-      std::printf("  (kept code cache %s)\n", path_.c_str());
-      return;
-    }
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-  bool keep_;
-};
+using bench::BenchTempDir;
 
 struct KernelResult {
   std::string name;
@@ -177,7 +153,7 @@ Status Bench::runCompiler(const std::string& cc, const std::vector<const Kernel*
   out.label = cc + (o_.extraFlags.empty() ? "" : " " + o_.extraFlags);
 
   std::string tag = fs::path(cc).filename().string();
-  TempDir cache(o_.tmpRoot, tag, o_.keepCache);
+  BenchTempDir cache(o_.tmpRoot, tag, o_.keepCache);
   if (cache.path().empty()) {
     std::fprintf(stderr, "error: cannot create a temporary directory\n");
     return kSetupError;
@@ -185,7 +161,8 @@ Status Bench::runCompiler(const std::string& cc, const std::vector<const Kernel*
   cfg.cacheDir = cache.path();
 
   std::string flags;
-  for (const auto& f : cfg.compiler.flags()) flags += " " + f;
+  for (const auto& f : cfg.compiler.flags())
+    flags += " " + f;
   std::printf("\n== generated code: %s%s\n", cc.c_str(), flags.c_str());
   std::printf("   code cache %s (fresh, removed at the end)\n", cache.path().c_str());
   std::fflush(stdout);
@@ -330,8 +307,9 @@ Status Bench::runCompiler(const std::string& cc, const std::vector<const Kernel*
     r.maxPairRatio = *std::max_element(pair.begin(), pair.end());
     char range[32];
     std::snprintf(range, sizeof range, "%.2f-%.2f", r.minPairRatio, r.maxPairRatio);
-    std::printf("   %-10s %6u %8.1f %10.0f %10.1f %10.1f %8.2f  %-13s %016" PRIx64 "\n", r.name.c_str(),
-                r.scale, r.wasmKb, r.compileMs, r.nativeMs, r.wasmMs, r.ratio, range, r.checksum);
+    std::printf("   %-10s %6u %8.1f %10.0f %10.1f %10.1f %8.2f  %-13s %016" PRIx64 "\n",
+                r.name.c_str(), r.scale, r.wasmKb, r.compileMs, r.nativeMs, r.wasmMs, r.ratio,
+                range, r.checksum);
     std::fflush(stdout);
   }
 
@@ -355,7 +333,8 @@ int main(int argc, char** argv) {
       "Runs the same C kernels natively and as WebAssembly (through the NearFaaS engine) side by "
       "side and prints wasm/native time ratios per C compiler of generated code, instantiate "
       "time and codegen time per KB of wasm."};
-  app.add_option("--reps", o.reps, "timed repetitions per side and kernel (default 5; 3 with --quick)")
+  app.add_option("--reps", o.reps,
+                 "timed repetitions per side and kernel (default 5; 3 with --quick)")
       ->check(CLI::Range(1u, 1000u));
   app.add_option("--cc", o.compilers, "C compilers for generated code, comma-separated")
       ->delimiter(',')
@@ -398,7 +377,8 @@ int main(int argc, char** argv) {
 
   std::vector<const Kernel*> kernels;
   if (o.kernels.empty()) {
-    for (const auto& k : kKernels) kernels.push_back(&k);
+    for (const auto& k : kKernels)
+      kernels.push_back(&k);
   } else {
     for (const auto& name : o.kernels) {
       auto it = std::find_if(std::begin(kKernels), std::end(kKernels),
@@ -442,10 +422,11 @@ int main(int argc, char** argv) {
   }
 
   uint64_t start = nowNs();
-  std::printf("wasm_vs_native: %zu kernels, %u reps (alternating), %s sizes\n"
-              "native: %s -O2; wasm: clang-19 -O2 to wasm32-wasi, then the generated C by each "
-              "compiler below\n",
-              kernels.size(), o.reps, o.quick ? "quick" : "default", BENCH_NATIVE_CC);
+  std::printf(
+      "wasm_vs_native: %zu kernels, %u reps (alternating), %s sizes\n"
+      "native: %s -O2; wasm: clang-19 -O2 to wasm32-wasi, then the generated C by each "
+      "compiler below\n",
+      kernels.size(), o.reps, o.quick ? "quick" : "default", BENCH_NATIVE_CC);
 
   Bench bench(o);
   std::vector<CompilerResult> results;
@@ -459,7 +440,8 @@ int main(int argc, char** argv) {
 
   // Side by side ratios, then the grep-able summary lines.
   std::printf("\n== wasm/native by kernel\n   %-10s", "kernel");
-  for (const auto& r : results) std::printf("  %*s", std::max(8, int(r.label.size())), r.label.c_str());
+  for (const auto& r : results)
+    std::printf("  %*s", std::max(8, int(r.label.size())), r.label.c_str());
   std::printf("\n");
   for (size_t k = 0; k < kernels.size(); ++k) {
     std::printf("   %-10s", kernels[k]->name);

@@ -124,13 +124,7 @@ TEST_F(NodeTest, ChainFanOutWiderThanThePool) {
   const int n = 16;  // eight times the pool
   auto r = call("demo", "chain", std::to_string(n));
   ASSERT_EQ(r.returnValue, 0) << r.error << text(r.output);
-  std::string expected;
-  for (int i = 0; i < n; ++i)
-    expected += std::to_string(i) + " 0 " +
-                (i % 2 ? "echo " + std::to_string(i)
-                       : "square " + std::to_string(i) + " = " + std::to_string(i * i)) +
-                "\n";
-  EXPECT_EQ(text(r.output), expected);
+  EXPECT_EQ(text(r.output), test::chainOutput(n));
   // Several fan-outs at once, all slots busy with callers.
   std::vector<uint32_t> ids;
   for (int i = 0; i < 4; ++i) {

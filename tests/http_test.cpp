@@ -29,15 +29,7 @@ const std::vector<std::pair<std::string, std::string>> kAllFunctions = {
     {"ndp", "substr"}, {"ndp", "sha256sum"}, {"test", "probe"},
 };
 
-std::string chainOutput(int n) {
-  std::string expected;
-  for (int i = 0; i < n; ++i)
-    expected += std::to_string(i) + " 0 " +
-                (i % 2 ? "echo " + std::to_string(i)
-                       : "square " + std::to_string(i) + " = " + std::to_string(i * i)) +
-                "\n";
-  return expected;
-}
+using test::chainOutput;
 
 // One server for the suite, with every function uploaded over HTTP.
 class HttpTest : public ::testing::Test {
@@ -495,8 +487,8 @@ TEST(HttpServer, ShutdownLetsCallsFinishWithinTheGracePeriod) {
   s.addFunction("test", "probe");
   // A sync call that runs 300 ms: shutdown starts while it is surely running.
   auto call = std::async(std::launch::async, [&] { return s.call("test", "probe", "nap"); });
-  ASSERT_TRUE(test::pollUntil(
-      [&] { return s.node().scheduler().state(1) == sched::CallState::Running; }));
+  ASSERT_TRUE(
+      test::pollUntil([&] { return s.node().scheduler().state(1) == sched::CallState::Running; }));
   s.server().shutdown();
   auto r = call.get();
   EXPECT_EQ(r.status, 200u) << r.body;

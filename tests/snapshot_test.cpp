@@ -125,7 +125,8 @@ TEST_F(SnapshotTest, ConcurrentRestoresOnThreads) {
       }
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
   EXPECT_EQ(ok.load(), 200);
 }
 

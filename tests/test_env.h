@@ -69,4 +69,16 @@ inline TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+// What demo/chain outputs for input n: one line per chained call, even ones
+// chained by pointer (square), odd ones by name (echo).
+inline std::string chainOutput(int n) {
+  std::string expected;
+  for (int i = 0; i < n; ++i)
+    expected += std::to_string(i) + " 0 " +
+                (i % 2 ? "echo " + std::to_string(i)
+                       : "square " + std::to_string(i) + " = " + std::to_string(i * i)) +
+                "\n";
+  return expected;
+}
+
 }  // namespace nearfaas::test
