@@ -3,8 +3,11 @@
 // a RADOS exec on an object), forward it to the storage runtime beside the
 // OSD over a unix socket, and serve that runtime's operations on the object
 // (stat, read, and for the write methods a whole-object write) from the OSD's
-// local copy, until the runtime sends its verdict, which becomes the exec
-// output. Whatever goes wrong here ends in a verdict the compute worker
+// local copy, until the runtime sends its verdict. offload_ro returns the
+// verdict (an OffloadReply) as the exec output; offload_rw and offload_wo,
+// whose output Ceph drops, as the return code (0 done, -EBUSY run locally,
+// -EIO failed). The OSD answers an exec of offload_ro on a missing object
+// with -ENOENT before the class runs. Whatever goes wrong here ends in a verdict the compute worker
 // understands (run locally), never in a stuck or crashed OSD.
 //
 // Settings come from the OSD's environment: NEARFAAS_NDP_SOCKET (the storage
@@ -63,9 +66,26 @@ std::chrono::milliseconds timeout() {
   return std::chrono::milliseconds(ms > 0 ? ms : kDefaultTimeoutMs);
 }
 
-// Ends the method with `verdict` as its output.
-int answer(ceph::bufferlist* out, Verdict verdict, const std::string& reason) {
+// The return code of a method that writes: Ceph returns no output for write
+// operations, only the code, so the verdict travels as the code (the reason
+// only in the OSD's log).
+int verdictCode(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::Done:
+      return 0;
+    case Verdict::ProcessLocally:
+      return -EBUSY;
+    case Verdict::Failed:
+      break;
+  }
+  return -EIO;
+}
+
+// Ends the method with `verdict`: as its output for read-only methods, as its
+// return code for the others.
+int answer(ceph::bufferlist* out, int flags, Verdict verdict, const std::string& reason) {
   if (verdict != Verdict::Done) cls_log(5, "nearfaas: %s", reason.c_str());
+  if (flags & kMethodWrite) return verdictCode(verdict);
   Bytes reply = encode(OffloadReply{verdict, reason});
   out->append(reinterpret_cast<const char*>(reply.data()), static_cast<unsigned>(reply.size()));
   return 0;
@@ -148,29 +168,30 @@ int offload(cls_method_context_t ctx, ceph::bufferlist* in, ceph::bufferlist* ou
   in->begin().copy(in->length(), reinterpret_cast<char*>(requestBytes.data()));
   auto request = decodeRequest(requestBytes);
   if (!request)
-    return answer(out, Verdict::ProcessLocally, "corrupt request: " + request.error().message);
+    return answer(out, flags, Verdict::ProcessLocally,
+                  "corrupt request: " + request.error().message);
   Deadline deadline = deadlineIn(timeout());
   Connection conn;
   if (auto r = conn.open(socketPath()); !r)
-    return answer(out, Verdict::ProcessLocally, r.error().message);
+    return answer(out, flags, Verdict::ProcessLocally, r.error().message);
   if (auto r = sendFrame(conn.fd(), requestBytes, deadline); !r)
-    return answer(out, Verdict::Failed, "storage runtime: " + r.error().message);
+    return answer(out, flags, Verdict::Failed, "storage runtime: " + r.error().message);
   for (;;) {
     auto frame = recvFrame(conn.fd(), kMaxFrame, deadline);
-    if (!frame) return answer(out, Verdict::Failed, "storage runtime: " + frame.error().message);
+    if (!frame)
+      return answer(out, flags, Verdict::Failed, "storage runtime: " + frame.error().message);
     uint32_t kind = messageKind(*frame);
     if (kind == kReplyMessage) {
       auto reply = decodeReply(*frame);
-      if (!reply) return answer(out, Verdict::Failed, "storage runtime: " + reply.error().message);
-      out->append(reinterpret_cast<const char*>(frame->data()),
-                  static_cast<unsigned>(frame->size()));
-      return 0;
+      if (!reply)
+        return answer(out, flags, Verdict::Failed, "storage runtime: " + reply.error().message);
+      return answer(out, flags, reply->verdict, reply->reason);
     }
     auto op = kind == kObjectOpMessage ? decodeObjectOp(*frame)
                                        : Result<ObjectOp>(fail("unexpected message kind ", kind));
-    if (!op) return answer(out, Verdict::Failed, "storage runtime: " + op.error().message);
+    if (!op) return answer(out, flags, Verdict::Failed, "storage runtime: " + op.error().message);
     if (auto r = sendFrame(conn.fd(), encode(serve(ctx, *op, flags)), deadline); !r)
-      return answer(out, Verdict::Failed, "storage runtime: " + r.error().message);
+      return answer(out, flags, Verdict::Failed, "storage runtime: " + r.error().message);
   }
 }
 
