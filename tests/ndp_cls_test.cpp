@@ -48,8 +48,19 @@ Bytes bytesOf(ceph::bufferlist& bl) {
 class Cluster : public ::testing::Environment {
  public:
   static Cluster* instance;
-  void SetUp() override {
-    instance = this;
+  void SetUp() override { instance = this; }
+  // Starts the cluster on first use; false (and why) if it did not come up.
+  bool ensureUp() {
+    if (!tried_) {
+      tried_ = true;
+      start();
+    }
+    return up_;
+  }
+  const std::string& whyNot() const { return whyNot_; }
+
+ private:
+  void start() {
     char tmpl[] = "/tmp/nearfaas-cls-test-XXXXXX";
     ASSERT_TRUE(mkdtemp(tmpl));
     dir_ = tmpl;
@@ -59,19 +70,29 @@ class Cluster : public ::testing::Environment {
     auto up = runProcess({NEARFAAS_SOURCE_DIR "/scripts/ceph.sh", "up", "--dir",
                           (dir_ / "ceph").string(), "--class-dir", NEARFAAS_CEPH_CLASS_DIR},
                          std::chrono::minutes(3));
-    ASSERT_TRUE(up && up->exitCode == 0) << (up ? up->output : up.error().message);
+    if (!up || up->exitCode != 0) {
+      whyNot_ = up ? up->output : up.error().message;
+      return;
+    }
     auto at = up->output.rfind("ceph-conf=");
-    ASSERT_NE(at, std::string::npos) << up->output;
+    if (at == std::string::npos) {
+      whyNot_ = "no ceph-conf= line in: " + up->output;
+      return;
+    }
     std::string conf = up->output.substr(at + 10);
     conf.erase(conf.find_last_not_of("\n ") + 1);
-    ASSERT_EQ(rados_.init2("client.admin", "ceph", 0), 0);
-    ASSERT_EQ(rados_.conf_read_file(conf.c_str()), 0);
-    ASSERT_EQ(rados_.connect(), 0);
-    ASSERT_EQ(rados_.ioctx_create("nearfaas", io_), 0);
+    if (rados_.init2("client.admin", "ceph", 0) != 0 || rados_.conf_read_file(conf.c_str()) != 0 ||
+        rados_.connect() != 0 || rados_.ioctx_create("nearfaas", io_) != 0) {
+      whyNot_ = "cannot connect librados to the cluster with " + conf;
+      return;
+    }
     io_.set_namespace("ndp");
     up_ = true;
   }
+
+ public:
   void TearDown() override {
+    if (dir_.empty()) return;
     if (up_) {
       io_.close();
       rados_.shutdown();
@@ -89,9 +110,20 @@ class Cluster : public ::testing::Environment {
   std::string socket_;
   librados::Rados rados_;
   librados::IoCtx io_;
-  bool up_ = false;
+  bool up_ = false, tried_ = false;
+  std::string whyNot_;
 };
 Cluster* Cluster::instance = nullptr;
+
+// Every test starts here: a cluster that did not come up fails the test
+// (a failure in the environment's SetUp would only make gtest skip them).
+class CephClass : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(Cluster::instance->ensureUp())
+        << "the Ceph cluster did not come up: " << Cluster::instance->whyNot();
+  }
+};
 
 // Listens on the class's socket and runs `serve` on the first connection.
 class RuntimeStandIn {
@@ -157,7 +189,7 @@ Result<OffloadReply> exec(const std::string& key, const std::string& method, con
   return decodeReply(b);
 }
 
-TEST(CephClass, ServesTheObjectToTheRuntime) {
+TEST_F(CephClass, ServesTheObjectToTheRuntime) {
   auto& io = Cluster::instance->io();
   std::string text = "hello hello world my world";
   ceph::bufferlist data = listOf(bytesOf(text));
@@ -189,7 +221,7 @@ TEST(CephClass, ServesTheObjectToTheRuntime) {
   ASSERT_EQ(io.read("doc", after, 0, 0), int(text.size()));
 }
 
-TEST(CephClass, ReadWriteMethodWritesTheObject) {
+TEST_F(CephClass, ReadWriteMethodWritesTheObject) {
   auto& io = Cluster::instance->io();
   ceph::bufferlist data = listOf(bytesOf("old"));
   ASSERT_EQ(io.write_full("rw", data), 0);
@@ -213,7 +245,7 @@ TEST(CephClass, ReadWriteMethodWritesTheObject) {
 // The OSD refuses a read method on a missing object itself (the caller then
 // runs the work locally, where the function sees the object missing); a write
 // method runs, and its stat says the object is not there.
-TEST(CephClass, MissingObjects) {
+TEST_F(CephClass, MissingObjects) {
   ceph::bufferlist in = listOf(encode(requestFor("nosuch"))), out;
   EXPECT_EQ(Cluster::instance->io().exec("nosuch", "nearfaas", "offload_ro", in, out), -ENOENT);
   ObjectOpReply stat;
@@ -232,7 +264,7 @@ TEST(CephClass, MissingObjects) {
 }
 
 // Every failure ends in a verdict that sends the work back to the caller.
-TEST(CephClass, FailuresBecomeRunLocallyVerdicts) {
+TEST_F(CephClass, FailuresBecomeRunLocallyVerdicts) {
   auto& io = Cluster::instance->io();
   ceph::bufferlist data = listOf(bytesOf("x"));
   ASSERT_EQ(io.write_full("f", data), 0);

@@ -66,6 +66,10 @@ TEST(NdpMessages, RoundTrip) {
   EXPECT_EQ(r->returnValue, -3);
   expectSameDelta(r->delta, res.delta);
 
+  DeltaFetch fetch{9, "tok"};
+  EXPECT_EQ(*decodeDeltaFetch(encode(fetch)), fetch);
+  EXPECT_FALSE(decodeDeltaFetch(encode(sampleRequest())));
+
   auto d = decodeDelta(encode(sampleDelta()));
   ASSERT_TRUE(d) << d.error().message;
   expectSameDelta(*d, sampleDelta());
@@ -83,6 +87,7 @@ TEST(NdpMessages, TruncatedOrPaddedInputIsRefused) {
       {encode(OffloadResult{1, "t", 0, sampleDelta()}),
        [](auto in) { return decodeResult(in).has_value(); }},
       {encode(sampleDelta()), [](auto in) { return decodeDelta(in).has_value(); }},
+      {encode(DeltaFetch{3, "t"}), [](auto in) { return decodeDeltaFetch(in).has_value(); }},
   };
   for (auto& [bytes, decodes] : cases) {
     ASSERT_TRUE(decodes(bytes));

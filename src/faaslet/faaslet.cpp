@@ -160,6 +160,18 @@ CallOutcome Faaslet::execute(const CallRequest& request, std::chrono::millisecon
 
 Result<CallOutcome> Faaslet::run(uint32_t callId, const CallRequest& request,
                                  host::CallServices* services, std::chrono::milliseconds timeout) {
+  return run(callId, request, services, timeout, Continuation{});
+}
+
+Result<CallOutcome> Faaslet::run(uint32_t callId, const CallRequest& request,
+                                 host::CallServices* services, std::chrono::milliseconds timeout,
+                                 const Continuation& continuation) {
+  if (continuation.startFrom) {
+    if (auto r = applyDelta(*continuation.startFrom); !r) {
+      (void)reset();
+      return std::unexpected(r.error());
+    }
+  }
   context_.clearCall();
   context_.callId = callId;
   context_.request = &request;
@@ -169,6 +181,14 @@ Result<CallOutcome> Faaslet::run(uint32_t callId, const CallRequest& request,
   for (const auto& a : request.cmdline)
     context_.args.push_back(a);
   CallOutcome out = execute(request, timeout);
+  if (continuation.deltaOut) {
+    auto d = takeDelta(continuation.startFrom);
+    if (!d) {
+      (void)reset();
+      return std::unexpected(d.error());
+    }
+    *continuation.deltaOut = std::move(*d);
+  }
   out.output = std::move(context_.outputData);
   out.stdoutText = std::move(context_.capturedStdout);
   out.stderrText = std::move(context_.capturedStderr);

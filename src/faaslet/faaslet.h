@@ -75,6 +75,17 @@ class Faaslet {
   Result<host::CallOutcome> run(uint32_t callId, const host::CallRequest& request,
                                 host::CallServices* services, std::chrono::milliseconds timeout);
 
+  // A call that continues another Faaslet's work (NDP on the storage side):
+  // `startFrom` is applied before the call, and what the call changed after
+  // it is returned as a delta (takeDelta(startFrom)) before the reset.
+  struct Continuation {
+    const MemoryDelta* startFrom = nullptr;
+    MemoryDelta* deltaOut = nullptr;
+  };
+  Result<host::CallOutcome> run(uint32_t callId, const host::CallRequest& request,
+                                host::CallServices* services, std::chrono::milliseconds timeout,
+                                const Continuation& continuation);
+
   // Pages written since the last reset (excluding NDP object buffers and
   // state mappings) and the mutable globals. With `since` (a delta this
   // Faaslet applied), pages that still hold exactly what `since` brought are

@@ -102,6 +102,24 @@ Result<ObjectOpReply> decodeObjectOpReply(std::span<const uint8_t> in) {
   return m;
 }
 
+Bytes encode(const DeltaFetch& m) {
+  ByteWriter w = startMessage(kDeltaFetchMessage);
+  w.put<uint64_t>(m.callId);
+  w.putString(m.token);
+  return w.take();
+}
+
+Result<DeltaFetch> decodeDeltaFetch(std::span<const uint8_t> in) {
+  ByteReader r(in);
+  if (auto e = expectMessage(r, kDeltaFetchMessage, "delta fetch"); !e)
+    return std::unexpected(e.error());
+  DeltaFetch m;
+  if (!r.get(m.callId) || !r.getString(m.token, kMaxNameBytes))
+    return fail("delta fetch: malformed");
+  if (auto e = finishMessage(r, "delta fetch"); !e) return std::unexpected(e.error());
+  return m;
+}
+
 uint32_t messageKind(std::span<const uint8_t> in) {
   ByteReader r(in);
   uint32_t version, kind;

@@ -41,6 +41,7 @@ enum MessageKind : uint32_t {
   kDeltaMessage = 4,
   kObjectOpMessage = 5,
   kObjectOpReplyMessage = 6,
+  kDeltaFetchMessage = 7,
 };
 
 struct OffloadRequest {
@@ -84,13 +85,23 @@ struct ObjectOpReply {
   bool operator==(const ObjectOpReply&) const = default;
 };
 
+// Storage runtime -> compute worker: the caller's delta for this call, please.
+// Answered with the delta (messages.h) or an OffloadReply saying why not.
+struct DeltaFetch {
+  uint64_t callId = 0;
+  std::string token;
+  bool operator==(const DeltaFetch&) const = default;
+};
+
 Bytes encode(const OffloadRequest& m);
+Bytes encode(const DeltaFetch& m);
 Bytes encode(const OffloadReply& m);
 Bytes encode(const ObjectOp& m);
 Bytes encode(const ObjectOpReply& m);
 
 Result<OffloadRequest> decodeRequest(std::span<const uint8_t> in);
 Result<OffloadReply> decodeReply(std::span<const uint8_t> in);
+Result<DeltaFetch> decodeDeltaFetch(std::span<const uint8_t> in);
 Result<ObjectOp> decodeObjectOp(std::span<const uint8_t> in);
 Result<ObjectOpReply> decodeObjectOpReply(std::span<const uint8_t> in);
 

@@ -15,6 +15,10 @@
  *   nap            sleeps 300 ms, outputs "napped" (a call that is surely
  *                  still running when a test looks).
  *   sleep_long     sleeps 100 s (the call's deadline must end it).
+ *   ndp_ptr        outputs the function pointer (table index) of
+ *                  countObject, which a test offloads to a storage runtime.
+ *   ndp_result     outputs countObject's last result (g_result), to show
+ *                  that a memory delta carried it.
  *   state_ptr      maps state "probe_mapped" (8 bytes) and increments its
  *                  first byte, outputs the new value; a second call on
  *                  another Faaslet must see the first call's write.
@@ -24,10 +28,26 @@
 #include <unistd.h>
 
 #include "faasm/faasm.h"
+#include "ndpapi.h"
 
 static char buffer[64];
 /* Keeps allocations observable, so the compiler cannot elide them. */
 static char* volatile sink;
+
+/* Set by countObject: the object's length times 100 plus its 'x' bytes. */
+static int g_result = -1;
+
+/* An NDP storage function: reads object "ndp_obj" through the NDP API and
+ * leaves its finding in memory; returns 7. */
+static int countObject(void) {
+  uint32_t len = 0;
+  uint8_t* data = __faasmndp_getMmap("ndp_obj", 7, 0, 1 << 30, &len);
+  if (!data) return -1;
+  int xs = 0;
+  for (uint32_t i = 0; i < len; ++i) xs += data[i] == 'x';
+  g_result = (int)len * 100 + xs;
+  return 7;
+}
 
 static void out(const char* s) {
   faasmSetOutput((const uint8_t*)s, (long)strlen(s));
@@ -92,6 +112,21 @@ int main(int argc, char* argv[]) {
   } else if (strcmp(in, "sleep_long") == 0) {
     sleep(100);
     out("woke up");
+  } else if (strcmp(in, "ndp_ptr") == 0 || strcmp(in, "ndp_result") == 0) {
+    char msg[16];
+    int v = in[4] == 'p' ? (int)(intptr_t)&countObject : g_result;
+    int at = 0;
+    char digits[12];
+    int n = 0;
+    unsigned u = v < 0 ? (unsigned)-v : (unsigned)v;
+    do {
+      digits[n++] = (char)('0' + u % 10);
+      u /= 10;
+    } while (u);
+    if (v < 0) msg[at++] = '-';
+    while (n) msg[at++] = digits[--n];
+    msg[at] = 0;
+    out(msg);
   } else if (strcmp(in, "state_ptr") == 0) {
     uint8_t* p = faasmReadStatePtr("probe_mapped", 8);
     p[0]++;

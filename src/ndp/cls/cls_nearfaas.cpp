@@ -13,8 +13,6 @@
 // Settings come from the OSD's environment: NEARFAAS_NDP_SOCKET (the storage
 // runtime's socket, default kDefaultSocket) and NEARFAAS_NDP_TIMEOUT_MS (how
 // long one offload may hold the OSD's op thread, default 120000).
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -27,6 +25,7 @@
 #include <rados/buffer.h>
 
 #include "ndp/frame.h"
+#include "ndp/sockets.h"
 #include "ndp/wire.h"
 
 // The object class ABI of Ceph 16 (Pacific). Debian ships no objclass.h; the
@@ -91,28 +90,6 @@ int answer(ceph::bufferlist* out, int flags, Verdict verdict, const std::string&
   return 0;
 }
 
-class Connection {
- public:
-  ~Connection() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Result<void> open(const std::string& path) {
-    sockaddr_un addr{};
-    if (path.size() >= sizeof addr.sun_path) return fail("socket path too long: ", path);
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return fail("socket: ", std::strerror(errno));
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-      return fail("no storage runtime at ", path, ": ", std::strerror(errno));
-    return {};
-  }
-  int fd() const { return fd_; }
-
- private:
-  int fd_ = -1;
-};
-
 ObjectOpReply serve(cls_method_context_t ctx, const ObjectOp& op, int flags) {
   ObjectOpReply reply;
   switch (op.kind) {
@@ -171,13 +148,14 @@ int offload(cls_method_context_t ctx, ceph::bufferlist* in, ceph::bufferlist* ou
     return answer(out, flags, Verdict::ProcessLocally,
                   "corrupt request: " + request.error().message);
   Deadline deadline = deadlineIn(timeout());
-  Connection conn;
-  if (auto r = conn.open(socketPath()); !r)
-    return answer(out, flags, Verdict::ProcessLocally, r.error().message);
-  if (auto r = sendFrame(conn.fd(), requestBytes, deadline); !r)
+  auto conn = connectUnix(socketPath());
+  if (!conn)
+    return answer(out, flags, Verdict::ProcessLocally,
+                  "no storage runtime: " + conn.error().message);
+  if (auto r = sendFrame(conn->fd(), requestBytes, deadline); !r)
     return answer(out, flags, Verdict::Failed, "storage runtime: " + r.error().message);
   for (;;) {
-    auto frame = recvFrame(conn.fd(), kMaxFrame, deadline);
+    auto frame = recvFrame(conn->fd(), kMaxFrame, deadline);
     if (!frame)
       return answer(out, flags, Verdict::Failed, "storage runtime: " + frame.error().message);
     uint32_t kind = messageKind(*frame);
@@ -190,7 +168,7 @@ int offload(cls_method_context_t ctx, ceph::bufferlist* in, ceph::bufferlist* ou
     auto op = kind == kObjectOpMessage ? decodeObjectOp(*frame)
                                        : Result<ObjectOp>(fail("unexpected message kind ", kind));
     if (!op) return answer(out, flags, Verdict::Failed, "storage runtime: " + op.error().message);
-    if (auto r = sendFrame(conn.fd(), encode(serve(ctx, *op, flags)), deadline); !r)
+    if (auto r = sendFrame(conn->fd(), encode(serve(ctx, *op, flags)), deadline); !r)
       return answer(out, flags, Verdict::Failed, "storage runtime: " + r.error().message);
   }
 }

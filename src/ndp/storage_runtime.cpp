@@ -1,0 +1,334 @@
+#include "ndp/storage_runtime.h"
+
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "ndp/messages.h"
+#include "storage/object_store.h"
+#include "wasm/settings.h"
+
+namespace nearfaas::ndp {
+
+namespace {
+
+using storage::StoreErrorCode;
+using storage::storeFail;
+using storage::StoreResult;
+
+// The objects an offloaded call sees: its own object comes from the object
+// class (the OSD's copy, over the class connection); anything else from the
+// node's store. Used by the one thread that runs the call.
+class ClassObjects : public storage::ObjectStore {
+ public:
+  ClassObjects(int classFd, std::string user, std::string key, storage::ObjectStore& backing,
+               std::chrono::milliseconds ioTimeout)
+      : fd_(classFd),
+        user_(std::move(user)),
+        key_(std::move(key)),
+        backing_(backing),
+        timeout_(ioTimeout) {}
+
+  StoreResult<void> put(std::string_view bucket, std::string_view key,
+                        std::span<const uint8_t> data) override {
+    if (!mine(bucket, key)) return backing_.put(bucket, key, data);
+    auto r = ask({ObjectOp::WriteFull, 0, 0, Bytes(data.begin(), data.end())});
+    if (!r) return std::unexpected(r.error());
+    if (r->status < 0)
+      return storeFail(StoreErrorCode::Io, "the object class refused the write (errno ",
+                       std::to_string(-r->status), ")");
+    return {};
+  }
+  StoreResult<Bytes> get(std::string_view bucket, std::string_view key) override {
+    if (!mine(bucket, key)) return backing_.get(bucket, key);
+    return getRange(bucket, key, 0, UINT64_MAX);
+  }
+  StoreResult<Bytes> getRange(std::string_view bucket, std::string_view key, uint64_t offset,
+                              uint64_t maxLen) override {
+    if (!mine(bucket, key)) return backing_.getRange(bucket, key, offset, maxLen);
+    auto size = stat(bucket, key);
+    if (!size) return std::unexpected(size.error());
+    if (offset >= size->size || maxLen == 0) return Bytes{};
+    auto r = ask({ObjectOp::Read, offset, std::min(maxLen, size->size - offset)});
+    if (!r) return std::unexpected(r.error());
+    if (r->status < 0) return failed(r->status, "read");
+    return std::move(r->data);
+  }
+  StoreResult<storage::ObjectInfo> stat(std::string_view bucket, std::string_view key) override {
+    if (!mine(bucket, key)) return backing_.stat(bucket, key);
+    auto r = ask({ObjectOp::Stat});
+    if (!r) return std::unexpected(r.error());
+    if (r->status < 0) return failed(r->status, "stat");
+    return storage::ObjectInfo{r->size};
+  }
+  StoreResult<void> remove(std::string_view bucket, std::string_view key) override {
+    if (mine(bucket, key))
+      return storeFail(StoreErrorCode::Io, "an offloaded call cannot remove its object");
+    return backing_.remove(bucket, key);
+  }
+  StoreResult<std::vector<std::string>> list(std::string_view bucket,
+                                             std::string_view prefix) override {
+    return backing_.list(bucket, prefix);
+  }
+  const storage::StoreLimits& limits() const override { return backing_.limits(); }
+
+  // Set when the class connection broke: the call's result cannot be trusted.
+  const std::optional<std::string>& broken() const { return broken_; }
+
+ private:
+  bool mine(std::string_view bucket, std::string_view key) const {
+    return bucket == user_ && key == key_;
+  }
+  StoreResult<ObjectOpReply> ask(const ObjectOp& op) {
+    if (broken_) return storeFail(StoreErrorCode::Io, *broken_);
+    auto deadline = deadlineIn(timeout_);
+    auto sent = sendFrame(fd_, encode(op), deadline);
+    auto frame = sent ? recvFrame(fd_, kMaxDeltaBytes, deadline)
+                      : Result<Bytes>(std::unexpected(sent.error()));
+    auto reply =
+        frame ? decodeObjectOpReply(*frame) : Result<ObjectOpReply>(std::unexpected(frame.error()));
+    if (!reply) {
+      broken_ = "object class: " + reply.error().message;
+      return storeFail(StoreErrorCode::Io, *broken_);
+    }
+    return std::move(*reply);
+  }
+  std::unexpected<storage::StoreError> failed(int32_t status, const char* what) {
+    if (status == -ENOENT) return storeFail(StoreErrorCode::NotFound, "no object '", key_, "'");
+    return storeFail(StoreErrorCode::Io, "object class ", what, " failed (errno ",
+                     std::to_string(-status), ")");
+  }
+
+  int fd_;
+  std::string user_, key_;
+  storage::ObjectStore& backing_;
+  std::chrono::milliseconds timeout_;
+  std::optional<std::string> broken_;
+};
+
+// What an offloaded call may use: state and objects, no chaining (the caller
+// chains, not the part of it that runs near the data).
+class OffloadServices : public host::CallServices {
+ public:
+  OffloadServices(state::StateStore& state, storage::ObjectStore& objects)
+      : state_(state), objects_(objects) {}
+  Result<uint32_t> chain(host::CallRequest) override {
+    return fail("chaining is not available in a storage call");
+  }
+  Result<host::CallOutcome> await(uint32_t) override {
+    return fail("chaining is not available in a storage call");
+  }
+  state::StateStore& state() override { return state_; }
+  storage::ObjectStore& objects() override { return objects_; }
+
+ private:
+  state::StateStore& state_;
+  storage::ObjectStore& objects_;
+};
+
+double loadPerCore() {
+  std::ifstream f("/proc/loadavg");
+  double load = 0;
+  f >> load;
+  return load / std::max(1u, std::thread::hardware_concurrency());
+}
+
+uint64_t availableMemory() {
+  std::ifstream f("/proc/meminfo");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("MemAvailable:", 0) == 0) {
+      std::istringstream in(line.substr(13));
+      uint64_t kb = 0;
+      in >> kb;
+      return kb * 1024;
+    }
+  }
+  return UINT64_MAX;  // unknown: do not refuse for it
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StorageRuntime>> StorageRuntime::start(sched::Node& node,
+                                                              StorageRuntimeSettings settings) {
+  if (!settings.maxConcurrent)
+    settings.maxConcurrent = std::max(1u, std::thread::hardware_concurrency());
+  auto listener = listenUnix(settings.socketPath);
+  if (!listener) return fail("storage runtime: ", listener.error().message);
+  std::unique_ptr<StorageRuntime> rt(
+      new StorageRuntime(node, std::move(settings), std::move(*listener)));
+  rt->acceptor_ = std::thread([r = rt.get()] { r->acceptLoop(); });
+  return rt;
+}
+
+StorageRuntime::StorageRuntime(sched::Node& node, StorageRuntimeSettings settings, Socket listener)
+    : node_(node), settings_(std::move(settings)), listener_(std::move(listener)) {}
+
+StorageRuntime::~StorageRuntime() {
+  {
+    std::lock_guard l(mutex_);
+    stopping_ = true;
+  }
+  listener_.shutdown();
+  if (acceptor_.joinable()) acceptor_.join();
+  std::unique_lock l(mutex_);
+  idle_.wait(l, [&] { return connections_ == 0; });
+  ::unlink(settings_.socketPath.c_str());
+}
+
+StorageRuntimeStats StorageRuntime::stats() const {
+  std::lock_guard l(mutex_);
+  return stats_;
+}
+
+std::optional<std::string> StorageRuntime::refusal() const {
+  {
+    std::lock_guard l(mutex_);
+    if (running_ >= settings_.maxConcurrent)
+      return "overloaded: all " + std::to_string(settings_.maxConcurrent) +
+             " executor slots are busy";
+  }
+  if (double load = loadPerCore(); load > settings_.maxLoadPerCore)
+    return "overloaded: load " + std::to_string(load) + " per core";
+  if (uint64_t mem = availableMemory(); mem < settings_.minAvailableMemory)
+    return "overloaded: " + std::to_string(mem >> 20) + " MiB of memory available";
+  return std::nullopt;
+}
+
+void StorageRuntime::acceptLoop() {
+  for (;;) {
+    int fd = ::accept4(listener_.fd(), nullptr, nullptr, SOCK_CLOEXEC);
+    std::unique_lock l(mutex_);
+    if (stopping_) {
+      if (fd >= 0) ::close(fd);
+      return;
+    }
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE) {
+        l.unlock();
+        std::this_thread::sleep_for(std::chrono::milliseconds(errno == EMFILE ? 50 : 0));
+        continue;
+      }
+      return;
+    }
+    ++connections_;
+    l.unlock();
+    // Guest code runs on this thread: it needs the runtime's stack size.
+    struct Start {
+      StorageRuntime* self;
+      int fd;
+    };
+    auto* start = new Start{this, fd};
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, wasm::kGuestThreadStackBytes);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t tid;
+    int rc = pthread_create(
+        &tid, &attr,
+        [](void* p) -> void* {
+          std::unique_ptr<Start> s(static_cast<Start*>(p));
+          s->self->serve(Socket(s->fd));
+          return nullptr;
+        },
+        start);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+      delete start;
+      ::close(fd);
+      std::lock_guard g(mutex_);
+      if (--connections_ == 0) idle_.notify_all();
+    }
+  }
+}
+
+void StorageRuntime::serve(Socket conn) {
+  auto frame = recvFrame(conn.fd(), 1 << 20, deadlineIn(settings_.ioTimeout));
+  OffloadReply reply;
+  if (!frame) {
+    reply = {Verdict::Failed, "storage runtime: " + frame.error().message};
+  } else if (auto request = decodeRequest(*frame); !request) {
+    reply = {Verdict::ProcessLocally,
+             "storage runtime: corrupt request: " + request.error().message};
+  } else {
+    reply = handle(conn.fd(), *request);
+  }
+  {
+    // Counted before the class hears the verdict, so stats() never lags it.
+    std::lock_guard l(mutex_);
+    ++stats_.received;
+    (reply.verdict == Verdict::Done     ? stats_.done
+     : reply.verdict == Verdict::Failed ? stats_.failed
+                                        : stats_.refused)++;
+  }
+  (void)sendFrame(conn.fd(), encode(reply), deadlineIn(settings_.ioTimeout));
+  std::lock_guard l(mutex_);
+  if (--connections_ == 0) idle_.notify_all();
+}
+
+OffloadReply StorageRuntime::handle(int classFd, const OffloadRequest& request) {
+  if (auto why = refusal()) return {Verdict::ProcessLocally, *why};
+  auto proto = node_.functions().proto(request.user, request.function);
+  if (!proto) return {Verdict::ProcessLocally, "unknown function: " + proto.error().message};
+  {
+    std::lock_guard l(mutex_);
+    if (running_ >= settings_.maxConcurrent)
+      return {Verdict::ProcessLocally, "overloaded: all executor slots are busy"};
+    ++running_;
+  }
+  struct Release {
+    StorageRuntime* self;
+    ~Release() {
+      std::lock_guard l(self->mutex_);
+      --self->running_;
+    }
+  } release{this};
+
+  auto failed = [](const std::string& why) { return OffloadReply{Verdict::Failed, why}; };
+  Deadline io = deadlineIn(settings_.ioTimeout);
+  auto caller = connectTcp(request.origin, io);
+  if (!caller) return failed("cannot reach the caller: " + caller.error().message);
+  if (auto r = sendFrame(caller->fd(), encode(DeltaFetch{request.callId, request.token}), io); !r)
+    return failed("asking the caller for its memory: " + r.error().message);
+  auto deltaFrame = recvFrame(caller->fd(), kMaxDeltaBytes + 4096, io);
+  if (!deltaFrame) return failed("receiving the caller's memory: " + deltaFrame.error().message);
+  if (messageKind(*deltaFrame) == kReplyMessage) {
+    auto why = decodeReply(*deltaFrame);
+    return failed("the caller refused: " + (why ? why->reason : why.error().message));
+  }
+  auto delta = decodeDelta(*deltaFrame);
+  if (!delta) return failed("the caller's memory: " + delta.error().message);
+
+  auto faaslet = (*proto)->newFaaslet();
+  if (!faaslet) return failed("cannot restore a Faaslet: " + faaslet.error().message);
+  ClassObjects objects(classFd, request.user, request.key, node_.objects(), settings_.ioTimeout);
+  OffloadServices services(node_.state(), objects);
+  host::CallRequest call;
+  call.user = request.user;
+  call.function = request.function;
+  call.funcPtr = request.funcPtr;
+  call.extraArgs = request.args;
+  call.forbidNdp = true;  // a storage call made here runs here
+  faaslet::MemoryDelta changed;
+  auto outcome = (*faaslet)->run(static_cast<uint32_t>(request.callId), call, &services,
+                                 settings_.callTimeout, {&*delta, &changed});
+  if (!outcome) return failed("the Faaslet broke: " + outcome.error().message);
+  if (objects.broken()) return failed(*objects.broken());
+  if (!outcome->error.empty()) return failed("the storage call failed: " + outcome->error);
+
+  io = deadlineIn(settings_.ioTimeout);
+  OffloadResult result{request.callId, request.token, outcome->returnValue, std::move(changed)};
+  if (auto r = sendFrame(caller->fd(), encode(result), io); !r)
+    return failed("returning the result: " + r.error().message);
+  auto ack = recvFrame(caller->fd(), 1 << 20, io);
+  auto ackReply = ack ? decodeReply(*ack) : Result<OffloadReply>(std::unexpected(ack.error()));
+  if (!ackReply || ackReply->verdict != Verdict::Done)
+    return failed("the caller did not take the result: " +
+                  (ackReply ? ackReply->reason : ackReply.error().message));
+  return {Verdict::Done, ""};
+}
+
+}  // namespace nearfaas::ndp
