@@ -245,8 +245,8 @@ start_owner_watch() {
   [ -n "$OWNER_PID" ] || return 0
   alive "$OWNER_PID" || die "--owner-pid $OWNER_PID: no such process"
   stop_daemon watch
-  mkdir -p "$RUN"
-  setsid "$SCRIPT" watch-owner --dir "$DIR" --owner-pid "$OWNER_PID" \
+  mkdir -p "$RUN" "$LOG"
+  setsid "$SCRIPT" watch-owner --dir "$DIR" --owner-pid "$OWNER_PID" --timeout "$TIMEOUT" \
     </dev/null >>"$LOG/watch.stdout" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$(pidfile watch)"
@@ -262,7 +262,14 @@ cmd_watch_owner() {
   done
   echo "ceph.sh: owner $OWNER_PID exited; taking the cluster in $DIR down"
   rm -f "$(pidfile watch)"  # so that 'down' does not stop this very process
-  exec "$SCRIPT" down --dir "$DIR"
+  # An 'up' still running holds the lock until it is done; each try waits
+  # for the lock up to --timeout.
+  local try
+  for try in 1 2 3 4 5; do
+    "$SCRIPT" down --dir "$DIR" --timeout "$TIMEOUT" && exit 0
+    sleep 1
+  done
+  exit 1
 }
 
 # A port on 127.0.0.1 nothing listens on; the monitor binds it.
@@ -406,6 +413,8 @@ create_cluster() {
   port=${PORT:-$(free_port)}
   mkdir -p "$RUN" "$LOG" "$DIR/crash" "$DIR/mon/$MON_ID" "$DIR/osd/$OSD_ID"
   echo "store=$STORE" >"$MARKER"
+  # Watch the owner before any daemon exists, so that none outlives it.
+  start_owner_watch
   write_conf "$fsid" "$port"
   monmaptool --create --addv "$MON_ID" "[v1:127.0.0.1:$port]" --fsid "$fsid" "$DIR/monmap" \
     >"$LOG/monmaptool.log" 2>&1 || fail_with_logs "monmaptool failed: $(cat "$LOG/monmaptool.log")"
@@ -446,6 +455,7 @@ cmd_up() {
       die "the cluster in $DIR uses --store $made; run 'down' first to make a $STORE one"
     fi
     STORE=$made
+    start_owner_watch
     if [ "$STORE" = memstore ] && [ -z "$(running_pid "osd.$OSD_ID")" ]; then
       die "the memstore OSD in $DIR stopped, and its objects and placement groups went with it;" \
         "run 'down' and then 'up' for a new cluster (or use --store file)"
@@ -458,7 +468,6 @@ cmd_up() {
     create_cluster
   fi
   wait_pool
-  start_owner_watch
   health=$(cephcli health 2>/dev/null || echo "unknown")
   ms=$((($(date +%s%N) - t0) / 1000000))
   echo "ceph.sh: cluster up in $DIR (store $STORE, pool $POOL, $((ms / 1000)).$((ms % 1000 / 100))s): $health"
