@@ -47,6 +47,8 @@ options (environment variable in brackets):
   --port N           monitor port [NEARFAAS_CEPH_PORT], default: a free one
   --timeout SEC      bound of each wait [NEARFAAS_CEPH_TIMEOUT], default 60
   --kill             with restart-osd/stop-osd/stop-mon: SIGKILL instead of SIGTERM
+  --owner-pid PID    with up: take the cluster down (as 'down' does) once
+                     process PID has exited, e.g. a test run that crashed
   -v, --verbose      print each step with its time
 
 limits set in ceph.conf (for 128 MiB objects written with one write_full):
@@ -67,6 +69,8 @@ PORT=${NEARFAAS_CEPH_PORT:-}
 TIMEOUT=${NEARFAAS_CEPH_TIMEOUT:-60}
 KILL=0
 VERBOSE=0
+OWNER_PID=""
+SCRIPT=$ROOT/scripts/$(basename "$0")
 
 die() {
   echo "ceph.sh: $*" >&2
@@ -75,7 +79,7 @@ die() {
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    up | down | status | restart-osd | stop-osd | stop-mon)
+    up | down | status | restart-osd | stop-osd | stop-mon | watch-owner)
       [ -z "$CMD" ] || die "more than one command ('$CMD' and '$1')"
       CMD=$1
       ;;
@@ -86,6 +90,7 @@ while [ $# -gt 0 ]; do
     --port) PORT=${2:?--port needs a value}; shift ;;
     --timeout) TIMEOUT=${2:?--timeout needs a value}; shift ;;
     --kill) KILL=1 ;;
+    --owner-pid) OWNER_PID=${2:?--owner-pid needs a value}; shift ;;
     -v | --verbose) VERBOSE=1 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument '$1'" ;;
@@ -96,6 +101,7 @@ done
 case "$STORE" in memstore | file) ;; *) die "--store must be memstore or file, not '$STORE'" ;; esac
 [[ "$TIMEOUT" =~ ^[0-9]+$ ]] && [ "$TIMEOUT" -gt 0 ] || die "--timeout must be a positive integer"
 [ -z "$PORT" ] || [[ "$PORT" =~ ^[0-9]+$ ]] || die "--port must be a number"
+[ -z "$OWNER_PID" ] || [[ "$OWNER_PID" =~ ^[0-9]+$ ]] || die "--owner-pid must be a number"
 
 if [ "$CMD" != up ] && [ ! -d "$DIR" ]; then
   [ "$CMD" = down ] && { echo "ceph.sh: no cluster in $DIR"; exit 0; }
@@ -103,9 +109,12 @@ if [ "$CMD" != up ] && [ ! -d "$DIR" ]; then
 fi
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
-# One command at a time per cluster directory.
-exec 9>"$DIR/.lock"
-flock -w "$TIMEOUT" 9 || die "another ceph.sh command holds $DIR/.lock"
+# One command at a time per cluster directory (the owner watcher waits
+# without the lock).
+if [ "$CMD" != watch-owner ]; then
+  exec 9>"$DIR/.lock"
+  flock -w "$TIMEOUT" 9 || die "another ceph.sh command holds $DIR/.lock"
+fi
 CONF=$DIR/ceph.conf
 MARKER=$DIR/nearfaas-ceph  # says DIR holds a cluster made by this script, and its store
 RUN=$DIR/run
@@ -153,14 +162,30 @@ fail_with_logs() {
   exit 1
 }
 
-# ceph CLI against this cluster, bounded in time.
+# ceph CLI against this cluster, bounded in time. With auth none, a client
+# may send its first monitor command before it has received the monitor map,
+# with a zero fsid; the monitor refuses it (EPERM; "wrong fsid" or "handle_command
+# on fsid 0000..." in its log). Seen about once in 40 cluster starts. Every
+# command used here is idempotent, so a failed one is tried again.
 cephcli() {
-  timeout $((TIMEOUT < 20 ? TIMEOUT : 20)) ceph -c "$CONF" --connect-timeout 10 "$@"
+  local try out err=$DIR/.cephcli.err
+  for try in 1 2 3 4; do
+    if out=$(timeout $((TIMEOUT < 20 ? TIMEOUT : 20)) ceph -c "$CONF" --connect-timeout 10 "$@" \
+      2>"$err"); then
+      rm -f "$err"
+      [ -z "$out" ] || printf '%s\n' "$out"
+      return 0
+    fi
+    sleep 0.2
+  done
+  cat "$err" >&2
+  rm -f "$err"
+  return 1
 }
 
 pidfile() { echo "$RUN/$1.pid"; }
 
-# The pid of daemon $1 (mon.a, osd.0) if it runs, else nothing. A recorded pid
+# The pid of daemon $1 (mon.a, osd.0, watch) if it runs, else nothing. A recorded pid
 # counts only if that process is still the daemon started with our ceph.conf,
 # so a recycled pid is never signalled.
 running_pid() {
@@ -169,7 +194,9 @@ running_pid() {
   [ -f "$f" ] || return 0
   pid=$(cat "$f")
   [[ "$pid" =~ ^[0-9]+$ ]] || return 0
-  if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "-c $CONF"; then
+  local pattern="-c $CONF"
+  [ "$1" = watch ] && pattern="watch-owner --dir $DIR "
+  if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$pattern"; then
     echo "$pid"
   fi
 }
@@ -216,6 +243,49 @@ stop_daemon() {
     step "stopped $name (SIG$sig)"
   fi
   rm -f "$(pidfile "$name")"
+}
+
+# The start time of process $1 (clock ticks after boot), which tells it from a
+# later process that got the same pid.
+proc_start() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }  # the fields after the command name, which may hold spaces
+  echo "$stat" | cut -d' ' -f20
+}
+
+# Starts (or replaces) the watcher that takes the cluster down once process
+# $OWNER_PID has exited.
+start_owner_watch() {
+  local pid
+  [ -n "$OWNER_PID" ] || return 0
+  alive "$OWNER_PID" || die "--owner-pid $OWNER_PID: no such process"
+  stop_daemon watch
+  mkdir -p "$RUN" "$LOG"
+  setsid "$SCRIPT" watch-owner --dir "$DIR" --owner-pid "$OWNER_PID" --timeout "$TIMEOUT" \
+    </dev/null >>"$LOG/watch.stdout" 2>&1 9>&- &
+  pid=$!
+  echo "$pid" >"$(pidfile watch)"
+  step "watching owner $OWNER_PID (watcher pid $pid)"
+}
+
+cmd_watch_owner() {
+  local start
+  start=$(proc_start "$OWNER_PID") || start=gone
+  while [ "$start" != gone ] && alive "$OWNER_PID" &&
+    [ "$(proc_start "$OWNER_PID" 2>/dev/null)" = "$start" ]; do
+    sleep 1
+  done
+  echo "ceph.sh: owner $OWNER_PID exited; taking the cluster in $DIR down"
+  rm -f "$(pidfile watch)"  # so that 'down' does not stop this very process
+  # An 'up' still running holds the lock until it is done; each try waits
+  # for the lock up to --timeout.
+  local try
+  for try in 1 2 3 4 5; do
+    "$SCRIPT" down --dir "$DIR" --timeout "$TIMEOUT" && exit 0
+    sleep 1
+  done
+  exit 1
 }
 
 # A port on 127.0.0.1 nothing listens on; the monitor binds it.
@@ -359,6 +429,8 @@ create_cluster() {
   port=${PORT:-$(free_port)}
   mkdir -p "$RUN" "$LOG" "$DIR/crash" "$DIR/mon/$MON_ID" "$DIR/osd/$OSD_ID"
   echo "store=$STORE" >"$MARKER"
+  # Watch the owner before any daemon exists, so that none outlives it.
+  start_owner_watch
   write_conf "$fsid" "$port"
   monmaptool --create --addv "$MON_ID" "[v1:127.0.0.1:$port]" --fsid "$fsid" "$DIR/monmap" \
     >"$LOG/monmaptool.log" 2>&1 || fail_with_logs "monmaptool failed: $(cat "$LOG/monmaptool.log")"
@@ -399,6 +471,7 @@ cmd_up() {
       die "the cluster in $DIR uses --store $made; run 'down' first to make a $STORE one"
     fi
     STORE=$made
+    start_owner_watch
     if [ "$STORE" = memstore ] && [ -z "$(running_pid "osd.$OSD_ID")" ]; then
       die "the memstore OSD in $DIR stopped, and its objects and placement groups went with it;" \
         "run 'down' and then 'up' for a new cluster (or use --store file)"
@@ -429,10 +502,11 @@ cmd_down() {
   fi
   # Everything is deleted next, so there is nothing to shut down cleanly for.
   KILL=1
+  stop_daemon watch
   stop_daemon "osd.$OSD_ID"
   stop_daemon "mon.$MON_ID"
   rm -rf "$CONF" "$MARKER" "$RUN" "$LOG" "$DIR/mon" "$DIR/osd" "$DIR/crash" "$DIR/monmap" \
-    "$DIR/.lock"
+    "$DIR/.cephcli.err" "$DIR/.lock"
   rmdir "$DIR" 2>/dev/null || true
   echo "ceph.sh: cluster in $DIR stopped and removed"
 }
@@ -444,6 +518,8 @@ cmd_status() {
     pid=$(running_pid "$name")
     if [ -n "$pid" ]; then echo "$name: running (pid $pid)"; else echo "$name: stopped"; ok=1; fi
   done
+  pid=$(running_pid watch)
+  [ -z "$pid" ] || echo "owner watcher: running (pid $pid)"
   echo "$(cat "$MARKER"), ceph.conf: $CONF"
   [ -n "$(running_pid "mon.$MON_ID")" ] && cephcli -s 2>&1 || true
   return $ok
@@ -476,4 +552,5 @@ case "$CMD" in
   restart-osd) cmd_restart_osd ;;
   stop-osd) cmd_stop "osd.$OSD_ID" ;;
   stop-mon) cmd_stop "mon.$MON_ID" ;;
+  watch-owner) cmd_watch_owner ;;
 esac

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
 echo "== unit and end-to-end tests"
+# Includes the RADOS store tests (label ceph, about 40 s): they bring up their
+# own Ceph clusters with scripts/ceph.sh and fail if Ceph cannot start.
 ctest --test-dir build --output-on-failure -j 2 -E '^spectest$'
 echo "== WebAssembly spec tests"
 build/nearfaas spectest tests/spec --cache-dir build/spec-code-cache

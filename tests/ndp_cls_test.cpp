@@ -68,7 +68,9 @@ class Cluster : public ::testing::Environment {
     setenv("NEARFAAS_NDP_SOCKET", socket_.c_str(), 1);
     setenv("NEARFAAS_NDP_TIMEOUT_MS", std::to_string(kClassTimeoutMs).c_str(), 1);
     auto up = runProcess({NEARFAAS_SOURCE_DIR "/scripts/ceph.sh", "up", "--dir",
-                          (dir_ / "ceph").string(), "--class-dir", NEARFAAS_CEPH_CLASS_DIR},
+                          (dir_ / "ceph").string(), "--class-dir", NEARFAAS_CEPH_CLASS_DIR,
+                          // taken down even if this process dies
+                          "--owner-pid", std::to_string(getpid())},
                          std::chrono::minutes(3));
     if (!up || up->exitCode != 0) {
       whyNot_ = up ? up->output : up.error().message;

@@ -4,8 +4,9 @@
 // and state snapshots.
 //
 // ObjectStore is the interface; DirectoryStore (directory_store.h) is the
-// embedded implementation, a Ceph RADOS one comes later. Every implementation
-// follows the same contract:
+// embedded implementation, RadosStore (rados_store.h, library
+// nf_storage_rados) keeps objects in Ceph. Every implementation follows the
+// same contract (tests/store_contract_test.cpp checks it for each):
 //  - Objects are whole: put replaces an object atomically, so a reader sees
 //    either the old or the new contents, never a mix or a prefix.
 //  - Buckets are implicit: a bucket exists once something was put into it; a
