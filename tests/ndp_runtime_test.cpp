@@ -12,6 +12,7 @@
 #include <future>
 #include <thread>
 
+#include "ndp/delta_endpoint.h"
 #include "ndp/messages.h"
 #include "ndp/sockets.h"
 #include "ndp/storage_runtime.h"
@@ -249,6 +250,40 @@ TEST_F(StorageRuntimeTest, ClassThatGoesAwayFailsTheCallAndTheRuntimeKeepsServin
   auto v = actAsClass(encode(request(caller.address())), "x");
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(v->verdict, Verdict::Done) << v->reason;
+}
+
+// The whole storage side with the compute worker's real delta endpoint; only
+// the object class is played by the test.
+TEST_F(StorageRuntimeTest, WithTheDeltaEndpoint) {
+  startRuntime();
+  auto endpoint = DeltaEndpoint::start({});
+  ASSERT_TRUE(endpoint) << endpoint.error().message;
+  ASSERT_TRUE((*endpoint)->expect(5, "tok", callerDelta()));
+  EXPECT_FALSE((*endpoint)->expect(5, "tok", callerDelta()));  // one registration per call
+  auto verdict = actAsClass(encode(request((*endpoint)->address())), "xyx");
+  ASSERT_TRUE(verdict) << verdict.error().message;
+  EXPECT_EQ(verdict->verdict, Verdict::Done) << verdict->reason;
+  auto result = (*endpoint)->finish(5);
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->returnValue, 7);
+  EXPECT_FALSE((*endpoint)->finish(5));  // taken once
+
+  // A wrong token or an unknown call gets no memory, and the runtime fails
+  // the offload (the caller then runs it itself).
+  ASSERT_TRUE((*endpoint)->expect(6, "right", callerDelta()));
+  OffloadRequest wrong = request((*endpoint)->address());
+  wrong.callId = 6;
+  wrong.token = "wrong";
+  verdict = actAsClass(encode(wrong), "x");
+  ASSERT_TRUE(verdict);
+  EXPECT_EQ(verdict->verdict, Verdict::Failed);
+  EXPECT_NE(verdict->reason.find("with that token"), std::string::npos) << verdict->reason;
+  EXPECT_FALSE((*endpoint)->finish(6));  // registered, but no result came
+  OffloadRequest unknown = request((*endpoint)->address());
+  unknown.callId = 99;
+  verdict = actAsClass(encode(unknown), "x");
+  ASSERT_TRUE(verdict);
+  EXPECT_EQ(verdict->verdict, Verdict::Failed);
 }
 
 }  // namespace
