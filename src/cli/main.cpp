@@ -6,6 +6,7 @@
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
 #include "cli/spectest_command.h"
+#include "cli/storage_runtime_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"NearFaaS: a stateful serverless runtime for WebAssembly functions"};
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   nearfaas::cli::addFuncCommands(app, exitStatus);
   nearfaas::cli::addClientCommands(app, exitStatus);
   nearfaas::cli::addServeCommand(app, exitStatus);
+  nearfaas::cli::addStorageRuntimeCommand(app, exitStatus);
   CLI11_PARSE(app, argc, argv);
   return exitStatus;
 }

@@ -1,87 +1,114 @@
 #include "cli/serve_command.h"
 
-#include <pthread.h>
-#include <signal.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <string.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <thread>
+#include <string>
 
 #include "cli/node_options.h"
+#include "cli/service_process.h"
 #include "http/node_server.h"
+#if NEARFAAS_WITH_CEPH
+#include "ndp/offloader.h"
+#endif
 
 namespace nearfaas::cli {
 
 namespace {
 
-// Exit status when a second signal cuts the graceful shutdown short.
-constexpr int kForcedExitStatus = 130;
-// The log has a line per call: lines are buffered and written at least this
-// often (warnings and errors at once), rather than with one write each.
-constexpr auto kLogFlushInterval = std::chrono::seconds(1);
-constexpr size_t kLogBufferBytes = 64 << 10;
+struct NdpArgs {
+  bool disabled = false;
+  std::string endpoint = "127.0.0.1:0";
+  std::string linkRate = "1gbit";
+  unsigned fixedCostUs = 0;  // 0: the cost model's default
+};
 
 struct ServeArgs {
   NodeOptions node;
   http::NodeServerSettings http;
+  NdpArgs ndp;
   unsigned graceMs = 10'000;
   unsigned readTimeoutMs = 30'000;
   std::string logLevel = "info";
 };
 
+#if NEARFAAS_WITH_CEPH
+// "1gbit", "100mbit", "2.5g", "1e9": bits per second.
+Result<double> parseLinkRate(const std::string& text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return fail("link rate '", text, "' is not a number with an optional k, m or g (bit/s)");
+  }
+  std::string unit = text.substr(used);
+  if (unit.ends_with("bit")) unit.resize(unit.size() - 3);
+  if (unit.ends_with("bps")) unit.resize(unit.size() - 3);
+  double scale = unit.empty() ? 1 : unit == "k" ? 1e3 : unit == "m" ? 1e6 : unit == "g" ? 1e9 : 0;
+  if (scale == 0 || value <= 0)
+    return fail("link rate '", text, "' is not a number with an optional k, m or g (bit/s)");
+  return value * scale;
+}
+
+// With a RADOS store, the offloader for storage calls (nullptr otherwise).
+Result<std::unique_ptr<ndp::Offloader>> startOffloader(const NdpArgs& a, sched::Node& node) {
+  auto* rados = dynamic_cast<storage::RadosStore*>(&node.objects());
+  if (!rados || a.disabled) return nullptr;
+  ndp::OffloaderSettings settings;
+  auto rate = parseLinkRate(a.linkRate);
+  if (!rate) return std::unexpected(rate.error());
+  settings.cost.linkBitsPerSecond = *rate;
+  if (a.fixedCostUs) settings.cost.fixedCost = std::chrono::microseconds(a.fixedCostUs);
+  size_t colon = a.endpoint.rfind(':');
+  settings.endpoint.host = a.endpoint.substr(0, colon);
+  if (colon != std::string::npos) {
+    try {
+      settings.endpoint.port = static_cast<uint16_t>(std::stoul(a.endpoint.substr(colon + 1)));
+    } catch (const std::exception&) {
+      return fail("--ndp-endpoint '", a.endpoint, "' is not HOST[:PORT]");
+    }
+  }
+  auto offloader = ndp::Offloader::start(*rados, settings);
+  if (!offloader) return std::unexpected(offloader.error());
+  node.scheduler().setOffloader(offloader->get());
+  spdlog::info(
+      "ndp: storage calls offload to the storage runtimes; deltas served on {}; objects under "
+      "{} bytes (at {}) run locally",
+      (*offloader)->endpointAddress(), settings.cost.minObjectBytes(0), a.linkRate);
+  return offloader;
+}
+#endif
+
 int serve(ServeArgs a) {
-  // Before any thread exists, so that every thread inherits the mask and the
-  // signals reach only sigwait() below.
-  sigset_t stopSignals;
-  sigemptyset(&stopSignals);
-  sigaddset(&stopSignals, SIGINT);
-  sigaddset(&stopSignals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
-  static char logBuffer[kLogBufferBytes];
-  setvbuf(stderr, logBuffer, _IOFBF, sizeof logBuffer);
-  auto logger = spdlog::stderr_color_mt("nearfaas");
-  logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
-  logger->set_level(spdlog::level::from_str(a.logLevel));
-  logger->flush_on(spdlog::level::warn);
-  spdlog::set_default_logger(logger);
-  spdlog::flush_every(kLogFlushInterval);
-
+  ServiceProcess process(a.logLevel);
   a.http.shutdownGrace = std::chrono::milliseconds(a.graceMs);
   a.http.readTimeout = std::chrono::milliseconds(a.readTimeoutMs);
   auto node = a.node.open();
   if (!node) {
-    std::fprintf(stderr, "error: %s\n", node.error().message.c_str());
+    spdlog::error("{}", node.error().message);
     return 1;
   }
+#if NEARFAAS_WITH_CEPH
+  auto offloader = startOffloader(a.ndp, **node);
+  if (!offloader) {
+    spdlog::error("{}", offloader.error().message);
+    return 1;
+  }
+#endif
   auto server = http::NodeServer::start(**node, a.http);
   if (!server) {
-    std::fprintf(stderr, "error: %s\n", server.error().message.c_str());
+    spdlog::error("{}", server.error().message);
     return 1;
   }
   spdlog::info("serving with {} executor slots; stop with SIGINT or SIGTERM",
                (*node)->scheduler().slots());
-  logger->flush();  // the ports, for whoever waits for them
-
-  int sig = 0;
-  sigwait(&stopSignals, &sig);
-  spdlog::info("{}: shutting down", strsignal(sig));
-  // A second signal means: do not wait.
-  std::thread([stopSignals] {
-    int again = 0;
-    sigwait(&stopSignals, &again);
-    spdlog::warn("{} again: exiting without waiting for calls", strsignal(again));
-    _exit(kForcedExitStatus);
-  }).detach();
+  process.waitForStop();
   (*server)->shutdown();
   server->reset();
   node->reset();  // waits for calls still running (each ends by its deadline at the latest)
-  spdlog::info("stopped");
-  spdlog::shutdown();  // stops the flusher and flushes
+#if NEARFAAS_WITH_CEPH
+  offloader->reset();  // after the scheduler, which used it
+#endif
   return 0;
 }
 
@@ -109,8 +136,19 @@ void addServeCommand(CLI::App& app, int& exitStatus) {
                 "milliseconds calls in progress may take to finish on SIGINT/SIGTERM")
       ->capture_default_str();
   s->add_option("--log-level", a->logLevel, "trace, debug, info, warn, error or off")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->check(CLI::IsMember(kLogLevels))
       ->capture_default_str();
+  s->add_flag("--no-ndp", a->ndp.disabled,
+              "with --store rados: run every storage call here (as if all had forbid_ndp)");
+  s->add_option("--ndp-endpoint", a->ndp.endpoint,
+                "HOST[:PORT] where storage runtimes fetch an offloading call's memory; HOST must "
+                "be this worker's address as the storage nodes reach it")
+      ->capture_default_str();
+  s->add_option("--ndp-link-rate", a->ndp.linkRate,
+                "bandwidth to the storage nodes (e.g. 1gbit, 100mbit), for the offload cost model")
+      ->capture_default_str();
+  s->add_option("--ndp-fixed-cost-us", a->ndp.fixedCostUs,
+                "fixed cost of one offload in microseconds, for the cost model (default 4000)");
   a->node.addTo(*s, true);
   s->callback([a, &exitStatus] { exitStatus = serve(*a); });
 }

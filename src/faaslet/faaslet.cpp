@@ -190,6 +190,7 @@ Result<CallOutcome> Faaslet::run(uint32_t callId, const CallRequest& request,
     *continuation.deltaOut = std::move(*d);
   }
   out.output = std::move(context_.outputData);
+  out.outputSet = context_.outputSet;
   out.stdoutText = std::move(context_.capturedStdout);
   out.stderrText = std::move(context_.capturedStderr);
   if (auto r = reset(); !r) return std::unexpected(r.error());

@@ -56,6 +56,8 @@ class ProtoFaaslet : public std::enable_shared_from_this<ProtoFaaslet> {
 
   const wasm::InstanceSnapshot& snapshot() const { return *snapshot_; }
   const FaasletSettings& settings() const { return settings_; }
+  // SHA-256 of the function's wasm.
+  const std::string& codeHash() const { return snapshot_->module()->hash(); }
 
  private:
   ProtoFaaslet() = default;

@@ -8,6 +8,7 @@ void CallContext::clearCall() {
   callId = 0;
   request = nullptr;
   outputData.clear();
+  outputSet = false;
   capturedStdout.clear();
   capturedStderr.clear();
   stateMappings.clear();

@@ -11,8 +11,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -49,6 +52,7 @@ struct CallRequest {
 struct CallOutcome {
   int32_t returnValue = 0;
   Bytes output;
+  bool outputSet = false;              // the guest called faasmSetOutput (output may be empty)
   std::string stdoutText, stderrText;  // captured guest stdio
   std::string error;  // set when the call failed without returning (trap, timeout, ...)
 };
@@ -63,6 +67,19 @@ class CallServices {
   virtual Result<CallOutcome> await(uint32_t callId) = 0;
   virtual state::StateStore& state() = 0;
   virtual storage::ObjectStore& objects() = 0;
+
+  // A storage call, __faasmndp_storageCallAndAwait*(key, fn, args), of the
+  // running call (which does not forbid NDP).
+  struct StorageCall {
+    std::string_view key;
+    int32_t funcPtr = 0;
+    std::span<const int32_t> args;
+  };
+  // Runs it near its object: fn's return value, with the calling Faaslet's
+  // memory, globals, output and stdio already as if fn had run here. nullopt:
+  // run it here (no offloading configured, not worth it, or the storage side
+  // refused or failed; nothing of the caller has changed then).
+  virtual std::optional<int32_t> offloadStorageCall(const StorageCall&) { return std::nullopt; }
 };
 
 struct CallContext : WasiContext {
@@ -75,6 +92,7 @@ struct CallContext : WasiContext {
   CallServices* services = nullptr;
 
   Bytes outputData;  // what faasmSetOutput wrote (last write wins)
+  bool outputSet = false;
   std::string capturedStdout, capturedStderr;
   bool captureStdio = true;  // otherwise stdio passes through to the process
 

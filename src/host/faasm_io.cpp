@@ -31,7 +31,9 @@ uint32_t readInput(Instance& inst, uint32_t buffer, uint32_t bufferLen) {
 
 void writeOutput(Instance& inst, uint32_t ptr, uint32_t len) {
   auto bytes = guestBytes(inst, ptr, len, "__faasm_write_output");
-  callContext(inst).outputData.assign(bytes.begin(), bytes.end());
+  CallContext& ctx = callContext(inst);
+  ctx.outputData.assign(bytes.begin(), bytes.end());
+  ctx.outputSet = true;
 }
 
 uint32_t confFlag(Instance& inst, uint32_t keyPtr) {

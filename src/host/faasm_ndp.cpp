@@ -4,6 +4,8 @@
 // Deliberate difference from Faasm-NDP (docs/faasm-differences.md):
 // __faasmndp_getMmap answers NULL, not -1, when the object is missing or the
 // store fails, which is what its callers test for.
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -77,17 +79,39 @@ uint32_t put(Instance& inst, uint32_t keyPtr, uint32_t keyLen, uint32_t dataPtr,
   return 0;
 }
 
+// Releases a getMmap buffer: its pages are zeroed and their memory returned
+// to the system. They are then clean, so a memory delta never carries object
+// data the function released (and a storage call near the data does not send
+// the object back). The buffer owns its whole wasm pages (getMmap grew memory
+// for it alone), so nothing else is touched. Other pointers are ignored.
 uint32_t unmap(Instance& inst, uint32_t ptr, uint32_t) {
   auto& regions = callContext(inst).ndpRegions;
-  std::erase_if(regions, [&](const auto& r) { return r.first == ptr; });
+  auto it =
+      std::find_if(regions.begin(), regions.end(), [&](const auto& r) { return r.first == ptr; });
+  if (it == regions.end()) return 0;
+  wasm_rt_memory_t* mem = inst.memory(0);
+  uint64_t end =
+      std::min<uint64_t>(mem->size, (uint64_t{it->first} + it->second + wasm::kWasmPageSize - 1) /
+                                        wasm::kWasmPageSize * wasm::kWasmPageSize);
+  if (end > it->first) ::madvise(mem->data + it->first, end - it->first, MADV_DONTNEED);
+  regions.erase(it);
   return 0;
 }
 
-// Runs table entry `funcPtr` with i32 `args`; it must return one i32.
+// Runs table entry `funcPtr` with i32 `args`, next to the object `key` when the
+// node offloads it, else here; it must return one i32.
 uint32_t storageCall(Instance& inst, uint32_t keyPtr, uint32_t keyLen, uint32_t funcPtr,
                      std::vector<wasm::Value> args) {
-  callContext(inst);
+  CallContext& context = callContext(inst);
   if (static_cast<int32_t>(keyPtr) <= 0 || static_cast<int32_t>(keyLen) <= 0) return 0;
+  if (context.services && !context.request->forbidNdp) {
+    std::string key = objectKey(inst, keyPtr, keyLen, "__faasmndp_storageCallAndAwait");
+    std::vector<int32_t> plain;
+    for (const auto& a : args)
+      plain.push_back(static_cast<int32_t>(a.i32));
+    if (auto rv = context.services->offloadStorageCall({key, static_cast<int32_t>(funcPtr), plain}))
+      return static_cast<uint32_t>(*rv);
+  }
   wasm::FuncType type;
   type.params.assign(args.size(), ValType::I32);
   type.results = {ValType::I32};

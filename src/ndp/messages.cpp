@@ -62,6 +62,10 @@ Bytes encode(const OffloadResult& m) {
   w.putString(m.token);
   w.put<int32_t>(m.returnValue);
   putDelta(w, m.delta);
+  w.put<uint8_t>(m.outputSet ? 1 : 0);
+  w.putBytes(m.output);
+  w.putString(m.stdoutText);
+  w.putString(m.stderrText);
   return w.take();
 }
 
@@ -73,6 +77,13 @@ Result<OffloadResult> decodeResult(std::span<const uint8_t> in) {
   if (!r.get(m.callId) || !r.getString(m.token, kMaxNameBytes) || !r.get(m.returnValue))
     return fail("offload result: malformed");
   if (auto e = getDelta(r, m.delta); !e) return std::unexpected(e.error());
+  uint8_t outputSet;
+  std::span<const uint8_t> output;
+  if (!r.get(outputSet) || outputSet > 1 || !r.getBytes(output, kMaxDeltaBytes) ||
+      !r.getString(m.stdoutText, kMaxDeltaBytes) || !r.getString(m.stderrText, kMaxDeltaBytes))
+    return fail("offload result: malformed output");
+  m.outputSet = outputSet == 1;
+  m.output.assign(output.begin(), output.end());
   if (auto e = finishMessage(r, "offload result"); !e) return std::unexpected(e.error());
   return m;
 }

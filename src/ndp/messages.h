@@ -15,12 +15,17 @@
 namespace nearfaas::ndp {
 
 // The storage side's answer to the compute worker: the function's return
-// value and the memory delta (against the Proto-Faaslet) after it ran.
+// value, what it changed in memory (relative to the caller's delta), and its
+// effects outside memory that the caller must replay: output set with
+// faasmSetOutput and what it wrote to stdout/stderr.
 struct OffloadResult {
   uint64_t callId = 0;
   std::string token;
   int32_t returnValue = 0;
   faaslet::MemoryDelta delta;
+  bool outputSet = false;
+  Bytes output;  // when outputSet
+  std::string stdoutText, stderrText;
 };
 
 Bytes encode(const OffloadResult& m);

@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -19,36 +21,41 @@ using storage::StoreErrorCode;
 using storage::storeFail;
 using storage::StoreResult;
 
-// The objects an offloaded call sees: its own object comes from the object
-// class (the OSD's copy, over the class connection); anything else from the
-// node's store. Used by the one thread that runs the call.
+// The objects an offloaded call sees: only its own object, served by the
+// object class (the OSD's copy, over the class connection). Touching any
+// other marks the call broken (its result is not used). Used by the one
+// thread that runs the call.
 class ClassObjects : public storage::ObjectStore {
  public:
-  ClassObjects(int classFd, std::string user, std::string key, storage::ObjectStore& backing,
+  ClassObjects(int classFd, std::string user, std::string key, storage::StoreLimits limits,
                std::chrono::milliseconds ioTimeout)
       : fd_(classFd),
         user_(std::move(user)),
         key_(std::move(key)),
-        backing_(backing),
+        limits_(limits),
         timeout_(ioTimeout) {}
 
   StoreResult<void> put(std::string_view bucket, std::string_view key,
                         std::span<const uint8_t> data) override {
-    if (!mine(bucket, key)) return backing_.put(bucket, key, data);
+    if (!mine(bucket, key)) return elsewhere(bucket, key);
     auto r = ask({ObjectOp::WriteFull, 0, 0, Bytes(data.begin(), data.end())});
     if (!r) return std::unexpected(r.error());
-    if (r->status < 0)
-      return storeFail(StoreErrorCode::Io, "the object class refused the write (errno ",
-                       std::to_string(-r->status), ")");
+    if (r->status < 0) {
+      // Refused (a read-only offload): the call cannot do here what it would
+      // do on the caller, so its result must not be used; the caller reruns it.
+      broken_ = "the object class refused a write of the object (errno " +
+                std::to_string(-r->status) + ")";
+      return storeFail(StoreErrorCode::Io, *broken_);
+    }
     return {};
   }
   StoreResult<Bytes> get(std::string_view bucket, std::string_view key) override {
-    if (!mine(bucket, key)) return backing_.get(bucket, key);
+    if (!mine(bucket, key)) return elsewhere(bucket, key);
     return getRange(bucket, key, 0, UINT64_MAX);
   }
   StoreResult<Bytes> getRange(std::string_view bucket, std::string_view key, uint64_t offset,
                               uint64_t maxLen) override {
-    if (!mine(bucket, key)) return backing_.getRange(bucket, key, offset, maxLen);
+    if (!mine(bucket, key)) return elsewhere(bucket, key);
     auto size = stat(bucket, key);
     if (!size) return std::unexpected(size.error());
     if (offset >= size->size || maxLen == 0) return Bytes{};
@@ -58,7 +65,7 @@ class ClassObjects : public storage::ObjectStore {
     return std::move(r->data);
   }
   StoreResult<storage::ObjectInfo> stat(std::string_view bucket, std::string_view key) override {
-    if (!mine(bucket, key)) return backing_.stat(bucket, key);
+    if (!mine(bucket, key)) return elsewhere(bucket, key);
     auto r = ask({ObjectOp::Stat});
     if (!r) return std::unexpected(r.error());
     if (r->status < 0) return failed(r->status, "stat");
@@ -67,13 +74,12 @@ class ClassObjects : public storage::ObjectStore {
   StoreResult<void> remove(std::string_view bucket, std::string_view key) override {
     if (mine(bucket, key))
       return storeFail(StoreErrorCode::Io, "an offloaded call cannot remove its object");
-    return backing_.remove(bucket, key);
+    return elsewhere(bucket, key);
   }
-  StoreResult<std::vector<std::string>> list(std::string_view bucket,
-                                             std::string_view prefix) override {
-    return backing_.list(bucket, prefix);
+  StoreResult<std::vector<std::string>> list(std::string_view bucket, std::string_view) override {
+    return elsewhere(bucket, "");
   }
-  const storage::StoreLimits& limits() const override { return backing_.limits(); }
+  const storage::StoreLimits& limits() const override { return limits_; }
 
   // Set when the class connection broke: the call's result cannot be trusted.
   const std::optional<std::string>& broken() const { return broken_; }
@@ -81,6 +87,15 @@ class ClassObjects : public storage::ObjectStore {
  private:
   bool mine(std::string_view bucket, std::string_view key) const {
     return bucket == user_ && key == key_;
+  }
+  // Any other object. Reading it through RADOS from inside the class call
+  // could wait on the very placement group lock that call holds, so the
+  // offload gives up and the caller runs the storage call itself.
+  std::unexpected<storage::StoreError> elsewhere(std::string_view bucket, std::string_view key) {
+    if (!broken_)
+      broken_ = "the storage call uses another object ('" + std::string(key) + "' in '" +
+                std::string(bucket) + "') than the one it was sent to";
+    return storeFail(StoreErrorCode::Io, *broken_);
   }
   StoreResult<ObjectOpReply> ask(const ObjectOp& op) {
     if (broken_) return storeFail(StoreErrorCode::Io, *broken_);
@@ -104,29 +119,35 @@ class ClassObjects : public storage::ObjectStore {
 
   int fd_;
   std::string user_, key_;
-  storage::ObjectStore& backing_;
+  storage::StoreLimits limits_;
   std::chrono::milliseconds timeout_;
   std::optional<std::string> broken_;
 };
 
-// What an offloaded call may use: state and objects, no chaining (the caller
-// chains, not the part of it that runs near the data).
+// What an offloaded call may use: its object. No chaining (the caller
+// chains, not the part of it that runs near the data), and no state: state
+// lives on the compute workers, so a storage call that touches it is marked
+// and its result not used (the caller runs it itself).
 class OffloadServices : public host::CallServices {
  public:
-  OffloadServices(state::StateStore& state, storage::ObjectStore& objects)
-      : state_(state), objects_(objects) {}
+  explicit OffloadServices(storage::ObjectStore& objects) : objects_(objects) {}
   Result<uint32_t> chain(host::CallRequest) override {
     return fail("chaining is not available in a storage call");
   }
   Result<host::CallOutcome> await(uint32_t) override {
     return fail("chaining is not available in a storage call");
   }
-  state::StateStore& state() override { return state_; }
+  state::StateStore& state() override {
+    usedState_ = true;
+    return scratchState_;
+  }
   storage::ObjectStore& objects() override { return objects_; }
+  bool usedState() const { return usedState_; }
 
  private:
-  state::StateStore& state_;
   storage::ObjectStore& objects_;
+  state::StateStore scratchState_;
+  bool usedState_ = false;
 };
 
 double loadPerCore() {
@@ -254,7 +275,17 @@ void StorageRuntime::serve(Socket conn) {
     reply = {Verdict::ProcessLocally,
              "storage runtime: corrupt request: " + request.error().message};
   } else {
+    auto started = std::chrono::steady_clock::now();
     reply = handle(conn.fd(), *request);
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
+    spdlog::info("offload {} {}/{} on '{}': {} in {:.2f} ms{}{}", request->callId, request->user,
+                 request->function, request->key,
+                 reply.verdict == Verdict::Done             ? "done"
+                 : reply.verdict == Verdict::ProcessLocally ? "refused"
+                                                            : "failed",
+                 ms, reply.reason.empty() ? "" : ": ", reply.reason);
   }
   {
     // Counted before the class hears the verdict, so stats() never lags it.
@@ -271,8 +302,11 @@ void StorageRuntime::serve(Socket conn) {
 
 OffloadReply StorageRuntime::handle(int classFd, const OffloadRequest& request) {
   if (auto why = refusal()) return {Verdict::ProcessLocally, *why};
-  auto proto = node_.functions().proto(request.user, request.function);
-  if (!proto) return {Verdict::ProcessLocally, "unknown function: " + proto.error().message};
+  // Loading a function reads the store, which must not happen inside the
+  // class call (see ClassObjects::elsewhere): it is loaded in the background
+  // and this call runs on the caller.
+  auto proto = node_.functions().loaded(request.user, request.function, request.codeHash);
+  if (!proto) return {Verdict::ProcessLocally, loadInBackground(request)};
   {
     std::lock_guard l(mutex_);
     if (running_ >= settings_.maxConcurrent)
@@ -302,10 +336,11 @@ OffloadReply StorageRuntime::handle(int classFd, const OffloadRequest& request) 
   auto delta = decodeDelta(*deltaFrame);
   if (!delta) return failed("the caller's memory: " + delta.error().message);
 
-  auto faaslet = (*proto)->newFaaslet();
+  auto faaslet = proto->newFaaslet();
   if (!faaslet) return failed("cannot restore a Faaslet: " + faaslet.error().message);
-  ClassObjects objects(classFd, request.user, request.key, node_.objects(), settings_.ioTimeout);
-  OffloadServices services(node_.state(), objects);
+  ClassObjects objects(classFd, request.user, request.key, node_.objects().limits(),
+                       settings_.ioTimeout);
+  OffloadServices services(objects);
   host::CallRequest call;
   call.user = request.user;
   call.function = request.function;
@@ -317,10 +352,19 @@ OffloadReply StorageRuntime::handle(int classFd, const OffloadRequest& request) 
                                  settings_.callTimeout, {&*delta, &changed});
   if (!outcome) return failed("the Faaslet broke: " + outcome.error().message);
   if (objects.broken()) return failed(*objects.broken());
+  if (services.usedState())
+    return failed("the storage call uses state, which lives on the compute workers");
   if (!outcome->error.empty()) return failed("the storage call failed: " + outcome->error);
 
   io = deadlineIn(settings_.ioTimeout);
-  OffloadResult result{request.callId, request.token, outcome->returnValue, std::move(changed)};
+  OffloadResult result{request.callId,
+                       request.token,
+                       outcome->returnValue,
+                       std::move(changed),
+                       outcome->outputSet,
+                       std::move(outcome->output),
+                       std::move(outcome->stdoutText),
+                       std::move(outcome->stderrText)};
   if (auto r = sendFrame(caller->fd(), encode(result), io); !r)
     return failed("returning the result: " + r.error().message);
   auto ack = recvFrame(caller->fd(), 1 << 20, io);
@@ -329,6 +373,36 @@ OffloadReply StorageRuntime::handle(int classFd, const OffloadRequest& request) 
     return failed("the caller did not take the result: " +
                   (ackReply ? ackReply->reason : ackReply.error().message));
   return {Verdict::Done, ""};
+}
+
+}  // namespace nearfaas::ndp
+
+namespace nearfaas::ndp {
+
+std::string StorageRuntime::loadInBackground(const OffloadRequest& request) {
+  std::string what = request.user + "/" + request.function;
+  std::string key = what + "@" + request.codeHash;
+  {
+    std::lock_guard l(mutex_);
+    if (auto it = loadFailures_.find(key); it != loadFailures_.end()) {
+      // Said once per failed load; the next request tries again.
+      std::string why = "unknown function: " + it->second;
+      loadFailures_.erase(it);
+      return why;
+    }
+    if (stopping_ || !loading_.insert(key).second) return "loading function " + what;
+    ++connections_;  // the loader counts as one: the destructor waits for it
+  }
+  std::thread([this, key, user = request.user, function = request.function,
+               hash = request.codeHash] {
+    auto proto = node_.functions().proto(user, function, hash);
+    if (!proto) spdlog::warn("cannot load {}/{}: {}", user, function, proto.error().message);
+    std::lock_guard l(mutex_);
+    loading_.erase(key);
+    if (!proto) loadFailures_[key] = proto.error().message;
+    if (--connections_ == 0) idle_.notify_all();
+  }).detach();
+  return "loading function " + what + " (this call runs on the caller)";
 }
 
 }  // namespace nearfaas::ndp

@@ -16,9 +16,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -61,6 +63,9 @@ class StorageRuntime {
   void acceptLoop();
   void serve(Socket conn);
   OffloadReply handle(int classFd, const OffloadRequest& request);
+  // Starts loading the request's function (once at a time per function and
+  // code); why the request is refused meanwhile.
+  std::string loadInBackground(const OffloadRequest& request);
 
   sched::Node& node_;
   StorageRuntimeSettings settings_;
@@ -73,6 +78,8 @@ class StorageRuntime {
   unsigned running_ = 0;      // admitted offloads
   bool stopping_ = false;
   StorageRuntimeStats stats_;
+  std::set<std::string> loading_;                    // "user/function@hash" being loaded
+  std::map<std::string, std::string> loadFailures_;  // ... whose load failed: why
 };
 
 }  // namespace nearfaas::ndp

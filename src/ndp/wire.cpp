@@ -14,6 +14,7 @@ Bytes encode(const OffloadRequest& m) {
     w.put<int32_t>(a);
   w.putString(m.origin);
   w.putString(m.token);
+  w.putString(m.codeHash);
   return w.take();
 }
 
@@ -30,7 +31,8 @@ Result<OffloadRequest> decodeRequest(std::span<const uint8_t> in) {
   m.args.resize(nargs);
   for (auto& a : m.args)
     if (!r.get(a)) return fail("offload request: truncated arguments");
-  if (!r.getString(m.origin, kMaxNameBytes) || !r.getString(m.token, kMaxNameBytes))
+  if (!r.getString(m.origin, kMaxNameBytes) || !r.getString(m.token, kMaxNameBytes) ||
+      !r.getString(m.codeHash, kMaxNameBytes))
     return fail("offload request: malformed");
   if (auto e = finishMessage(r, "offload request"); !e) return std::unexpected(e.error());
   return m;

@@ -52,6 +52,9 @@ struct OffloadRequest {
   std::vector<int32_t> args;
   std::string origin;  // host:port where the compute worker serves deltas
   std::string token;   // proves a DeltaFetch/OffloadResult belongs to this call
+  // SHA-256 of the caller's wasm: the storage side runs exactly that code
+  // (a function replaced meanwhile is reloaded, or the call refused).
+  std::string codeHash;
 
   bool operator==(const OffloadRequest&) const = default;
 };

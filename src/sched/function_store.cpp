@@ -73,13 +73,25 @@ FunctionResult<Bytes> FunctionStore::wasm(std::string_view user, std::string_vie
                                                   std::string(name) + ": " + wasm.error().message);
 }
 
+std::shared_ptr<faaslet::ProtoFaaslet> FunctionStore::loaded(std::string_view user,
+                                                             std::string_view name,
+                                                             std::string_view codeHash) {
+  std::lock_guard l(mutex_);
+  auto it = protos_.find(functionKey(user, name));
+  if (it == protos_.end() || it->second->codeHash() != codeHash) return nullptr;
+  return it->second;
+}
+
 Result<std::shared_ptr<faaslet::ProtoFaaslet>> FunctionStore::proto(std::string_view user,
-                                                                    std::string_view name) {
+                                                                    std::string_view name,
+                                                                    std::string_view codeHash) {
   if (auto v = validateFunctionName(user, name); !v) return std::unexpected(v.error());
   std::string key = functionKey(user, name);
   {
     std::lock_guard l(mutex_);
-    if (auto it = protos_.find(key); it != protos_.end()) return it->second;
+    if (auto it = protos_.find(key);
+        it != protos_.end() && (codeHash.empty() || it->second->codeHash() == codeHash))
+      return it->second;
   }
   auto wasm = objects_.get(storage::kFunctionsBucket, key);
   if (!wasm) {
@@ -89,10 +101,14 @@ Result<std::shared_ptr<faaslet::ProtoFaaslet>> FunctionStore::proto(std::string_
   }
   auto proto = build(*wasm);
   if (!proto) return fail("function ", user, "/", name, ": ", proto.error().message);
+  if (!codeHash.empty() && (*proto)->codeHash() != codeHash)
+    return fail("function ", user, "/", name, " has other code than the caller's");
   std::lock_guard l(mutex_);
-  // Another thread may have built it meanwhile; keep the first.
-  auto [it, inserted] = protos_.emplace(std::move(key), std::move(*proto));
-  return it->second;
+  // Another thread may have built it meanwhile; keep the first, unless it is
+  // not of the code asked for.
+  auto& slot = protos_[std::move(key)];
+  if (!slot || (!codeHash.empty() && slot->codeHash() != codeHash)) slot = std::move(*proto);
+  return slot;
 }
 
 }  // namespace nearfaas::sched

@@ -52,9 +52,17 @@ class FunctionStore {
   // The function's wasm as it was added.
   FunctionResult<Bytes> wasm(std::string_view user, std::string_view name);
 
-  // The function's Proto-Faaslet. Not-found errors say so by name.
-  Result<std::shared_ptr<faaslet::ProtoFaaslet>> proto(std::string_view user,
-                                                       std::string_view name);
+  // The function's Proto-Faaslet. Not-found errors say so by name. With
+  // `codeHash`, it must be of exactly that code: a cached one of other code
+  // (the function was replaced through another node sharing the store) is
+  // loaded again, and if the store holds other code, that is an error.
+  Result<std::shared_ptr<faaslet::ProtoFaaslet>> proto(std::string_view user, std::string_view name,
+                                                       std::string_view codeHash = {});
+
+  // The Proto-Faaslet of that code if it is loaded already (nothing is read
+  // from the store), else nullptr.
+  std::shared_ptr<faaslet::ProtoFaaslet> loaded(std::string_view user, std::string_view name,
+                                                std::string_view codeHash);
 
   const wasm::HostRegistry& host() const { return host_; }
 

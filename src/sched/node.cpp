@@ -19,11 +19,16 @@ std::filesystem::path NodeConfig::defaultCodeCacheDir() {
 }
 
 Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
-  std::unique_ptr<Node> n(new Node());
   auto store = storage::DirectoryStore::open(config.dataDir / "store");
   if (!store)
     return fail("cannot open the store in ", config.dataDir.string(), ": ", store.error().message);
-  n->objects_ = std::move(*store);
+  return open(config, std::move(*store));
+}
+
+Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
+                                         std::unique_ptr<storage::ObjectStore> store) {
+  std::unique_ptr<Node> n(new Node());
+  n->objects_ = std::move(store);
   wasm::EngineConfig ec;
   ec.cacheDir = config.codeCacheDir.empty() ? config.dataDir / "code" : config.codeCacheDir;
   if (!config.cc.empty()) ec.compiler.cc = config.cc;

@@ -36,7 +36,11 @@ struct NodeConfig {
 
 class Node {
  public:
+  // With the embedded directory store under config.dataDir.
   static Result<std::unique_ptr<Node>> open(const NodeConfig& config);
+  // With `store` (e.g. a RADOS store shared with other nodes).
+  static Result<std::unique_ptr<Node>> open(const NodeConfig& config,
+                                            std::unique_ptr<storage::ObjectStore> store);
   ~Node();
 
   storage::ObjectStore& objects() { return *objects_; }

@@ -28,7 +28,8 @@ std::string callFailedOutput(int32_t returnValue) {
 // The services of one running call: chaining goes through the scheduler.
 class Scheduler::Services : public host::CallServices {
  public:
-  explicit Services(Scheduler& s) : s_(s) {}
+  Services(Scheduler& s, faaslet::Faaslet& faaslet, const CallRequest& request)
+      : s_(s), faaslet_(faaslet), request_(request) {}
   Result<uint32_t> chain(CallRequest request) override {
     if (auto v = validateFunctionName(request.user, request.function); !v)
       return std::unexpected(v.error());
@@ -37,15 +38,23 @@ class Scheduler::Services : public host::CallServices {
   Result<CallOutcome> await(uint32_t id) override { return s_.await(id); }
   state::StateStore& state() override { return s_.state_; }
   storage::ObjectStore& objects() override { return s_.objects_; }
+  std::optional<int32_t> offloadStorageCall(const StorageCall& call) override {
+    StorageOffloader* offloader = s_.offloader_.load(std::memory_order_acquire);
+    if (!offloader) return std::nullopt;
+    return offloader->offload(faaslet_, request_, call);
+  }
 
  private:
   Scheduler& s_;
+  faaslet::Faaslet& faaslet_;
+  const CallRequest& request_;
 };
 
 Scheduler::Scheduler(FunctionStore& functions, state::StateStore& state,
                      storage::ObjectStore& objects, SchedulerSettings settings)
     : functions_(functions), state_(state), objects_(objects), settings_(settings) {
-  unsigned n = settings_.slots ? settings_.slots : std::max(1u, std::thread::hardware_concurrency());
+  unsigned n =
+      settings_.slots ? settings_.slots : std::max(1u, std::thread::hardware_concurrency());
   if (!settings_.maxIdleFaasletsPerFunction) settings_.maxIdleFaasletsPerFunction = n;
   lastExpiry_ = std::chrono::steady_clock::now();
   for (unsigned i = 0; i < n; ++i) {
@@ -82,10 +91,12 @@ Scheduler::~Scheduler() {
     }
     queue_.clear();
   }
-  for (auto& [id, r] : dropped) complete(id, *r, std::exchange(r->onDone, {}));
+  for (auto& [id, r] : dropped)
+    complete(id, *r, std::exchange(r->onDone, {}));
   workReady_.notify_all();
   callDone_.notify_all();
-  for (pthread_t t : nativeThreads_) pthread_join(t, nullptr);
+  for (pthread_t t : nativeThreads_)
+    pthread_join(t, nullptr);
 }
 
 uint32_t Scheduler::submit(CallRequest request, CompletionCallback onDone,
@@ -234,7 +245,7 @@ CallOutcome Scheduler::runOnFaaslet(uint32_t id, const CallRequest& request) {
     failed.error = "cannot create a Faaslet for " + request.user + "/" + request.function;
     return failed;
   }
-  Services services(*this);
+  Services services(*this, *faaslet, request);
   auto out = faaslet->run(id, request, &services, settings_.callTimeout);
   if (!out) {
     // The Faaslet could not be reset: drop it.

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -33,6 +34,7 @@
 
 #include "host/call_context.h"
 #include "sched/function_store.h"
+#include "sched/offload.h"
 #include "state/state_store.h"
 #include "storage/object_store.h"
 
@@ -93,6 +95,12 @@ class Scheduler {
 
   unsigned slots() const { return static_cast<unsigned>(nativeThreads_.size()); }
 
+  // Storage calls of later calls go to `offloader` (nullptr: all run locally).
+  // Not owned; it must outlive the scheduler or be unset first.
+  void setOffloader(StorageOffloader* offloader) {
+    offloader_.store(offloader, std::memory_order_release);
+  }
+
  private:
   struct Record {
     host::CallRequest request;
@@ -122,6 +130,7 @@ class Scheduler {
   state::StateStore& state_;
   storage::ObjectStore& objects_;
   SchedulerSettings settings_;
+  std::atomic<StorageOffloader*> offloader_{nullptr};
 
   std::mutex mutex_;
   std::condition_variable workReady_, callDone_;

@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <ctime>
 #include <exception>
+#include <mutex>
 #include <new>
 #include <utility>
+#include <vector>
 
 namespace nearfaas::storage {
 
@@ -69,6 +72,43 @@ struct RadosStore::Impl {
     io.set_namespace(std::string(bucket));
     return io;
   }
+
+  // Class calls given up on (deadline, abandon) whose op has not completed:
+  // their completion and buffers must live until it does. Reaped by later
+  // calls; the destructor waits for the rest (bounded by the op timeout).
+  struct PendingExec {
+    // The op refers to its IoCtx until it completes: it lives here too.
+    librados::IoCtx io;
+    librados::AioCompletion* completion = nullptr;
+    librados::bufferlist in, out;
+    std::mutex mutex;
+    std::condition_variable completed;
+    bool done = false;
+    // librados calls this on its finisher thread when the op completes.
+    static void onComplete(librados::completion_t, void* arg) {
+      auto* self = static_cast<PendingExec*>(arg);
+      std::lock_guard l(self->mutex);
+      self->done = true;
+      self->completed.notify_all();
+    }
+    ~PendingExec() {
+      if (completion) completion->release();
+    }
+  };
+  std::mutex abandonedMutex;
+  std::vector<std::unique_ptr<PendingExec>> abandoned;
+
+  void reapAbandoned(bool wait) {
+    std::lock_guard l(abandonedMutex);
+    // `done` (set by the callback) rather than is_complete(): librados marks
+    // the op complete before its callback has run.
+    std::erase_if(abandoned, [&](const auto& p) {
+      std::unique_lock pl(p->mutex);
+      if (wait) p->completed.wait(pl, [&] { return p->done; });
+      return p->done;
+    });
+  }
+  ~Impl() { reapAbandoned(true); }
 
   // Bytes [offset, offset + min(size - offset, maxLen)) of one version of the
   // object (the contract of getRange). With `whole`, errors speak of the
@@ -178,6 +218,55 @@ StoreResult<std::unique_ptr<RadosStore>> RadosStore::open(RadosConfig config) {
 RadosStore::RadosStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 RadosStore::~RadosStore() = default;
+
+StoreResult<Bytes> RadosStore::execClass(std::string_view bucket, std::string_view key,
+                                         const char* cls, const char* method,
+                                         std::span<const uint8_t> input,
+                                         std::chrono::steady_clock::time_point deadline,
+                                         const std::function<bool()>& abandon, int* methodErrno) {
+  // How often a waiting call looks at its deadline and abandon().
+  constexpr auto kPollInterval = std::chrono::milliseconds(5);
+  impl_->reapAbandoned(false);
+  auto what = [&] {
+    return std::string("class call ") + cls + "." + method + " on " + objectName(bucket, key);
+  };
+  auto pending = std::make_unique<Impl::PendingExec>();
+  pending->in.append(reinterpret_cast<const char*>(input.data()), input.size());
+  pending->completion =
+      librados::Rados::aio_create_completion(pending.get(), &Impl::PendingExec::onComplete);
+  pending->io = impl_->bucketIo(bucket);
+  int r = pending->io.aio_exec(std::string(key), pending->completion, cls, method, pending->in,
+                               &pending->out);
+  if (r < 0) return std::unexpected(impl_->fail(r, what()));
+  for (;;) {
+    {
+      std::unique_lock l(pending->mutex);
+      auto until = std::min(deadline, std::chrono::steady_clock::now() + kPollInterval);
+      if (pending->completed.wait_until(l, until, [&] { return pending->done; })) break;
+    }
+    const char* gaveUp = nullptr;
+    if (std::chrono::steady_clock::now() >= deadline) gaveUp = "timed out";
+    if (!gaveUp && abandon && abandon()) gaveUp = "abandoned";
+    if (gaveUp) {
+      std::lock_guard l(impl_->abandonedMutex);
+      impl_->abandoned.push_back(std::move(pending));
+      return storeFail(StoreErrorCode::Io, what(), ": ", gaveUp);
+    }
+  }
+  // The callback may still hold the mutex after setting done; take it once so
+  // `pending` is not destroyed under it.
+  { std::lock_guard l(pending->mutex); }
+  r = pending->completion->get_return_value();
+  if (r < 0) {
+    if (methodErrno) *methodErrno = -r;
+    return std::unexpected(impl_->fail(r, what()));
+  }
+  Bytes out(pending->out.length());
+  if (!out.empty())
+    pending->out.begin().copy(static_cast<unsigned>(out.size()),
+                              reinterpret_cast<char*>(out.data()));
+  return out;
+}
 
 const StoreLimits& RadosStore::limits() const {
   return impl_->config.limits;

@@ -32,6 +32,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -88,6 +89,19 @@ class RadosStore final : public ObjectStore {
   StoreResult<std::vector<std::string>> list(std::string_view bucket,
                                              std::string_view prefix) override;
   const StoreLimits& limits() const override;
+
+  // Runs method `method` of object class `cls` on the object (in the OSD that
+  // is primary for it) with `input`; the method's output. Waits until
+  // `deadline` (and at most the object op timeout), polling `abandon` every
+  // few milliseconds; a passed deadline or abandon() == true gives Io ("timed
+  // out"/"abandoned") while the op may still finish in the cluster. A
+  // missing object is NotFound; a method's negative return is Io with its
+  // errno in the message and in `*methodErrno` if given.
+  StoreResult<Bytes> execClass(std::string_view bucket, std::string_view key, const char* cls,
+                               const char* method, std::span<const uint8_t> input,
+                               std::chrono::steady_clock::time_point deadline,
+                               const std::function<bool()>& abandon = {},
+                               int* methodErrno = nullptr);
 
   const RadosConfig& config() const;
 

@@ -1,0 +1,189 @@
+#include "ndp/offloader.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <random>
+
+#include "wasm/host_registry.h"
+#include "wasm/runtime.h"
+
+namespace nearfaas::ndp {
+
+namespace {
+
+// Proves a delta fetch or result belongs to the call: 128 random bits.
+std::string newToken() {
+  static thread_local std::random_device rd;
+  static const char* hex = "0123456789abcdef";
+  std::string t;
+  for (int i = 0; i < 4; ++i) {
+    uint32_t v = rd();
+    for (int j = 0; j < 8; ++j, v >>= 4)
+      t += hex[v & 15];
+  }
+  return t;
+}
+
+int64_t steadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+uint64_t deltaBytes(const faaslet::MemoryDelta& d) {
+  return d.data.size() + d.pages.size() * 4 + d.globals.size() * 9;
+}
+
+}  // namespace
+
+uint64_t CostModel::minObjectBytes(uint64_t deltaBytes) const {
+  double fixedBytes = std::chrono::duration<double>(fixedCost).count() * linkBitsPerSecond / 8;
+  return static_cast<uint64_t>(std::ceil(fixedBytes)) + 2 * deltaBytes;
+}
+
+Result<std::unique_ptr<Offloader>> Offloader::start(storage::RadosStore& store,
+                                                    OffloaderSettings settings) {
+  auto endpoint = DeltaEndpoint::start(settings.endpoint);
+  if (!endpoint) return std::unexpected(endpoint.error());
+  return std::unique_ptr<Offloader>(
+      new Offloader(store, std::move(settings), std::move(*endpoint)));
+}
+
+Offloader::Offloader(storage::RadosStore& store, OffloaderSettings settings,
+                     std::unique_ptr<DeltaEndpoint> endpoint)
+    : store_(store), settings_(std::move(settings)), endpoint_(std::move(endpoint)) {}
+
+Offloader::~Offloader() = default;
+
+OffloaderStats Offloader::stats() const {
+  std::lock_guard l(statsMutex_);
+  return stats_;
+}
+
+std::optional<int32_t> Offloader::offload(faaslet::Faaslet& caller,
+                                          const host::CallRequest& request,
+                                          const host::CallServices::StorageCall& call) {
+  auto count = [&](uint64_t OffloaderStats::*field) {
+    std::lock_guard l(statsMutex_);
+    ++(stats_.*field);
+  };
+  const std::string where =
+      request.user + "/" + request.function + " on '" + std::string(call.key) + "'";
+  if (steadyNowNs() < backoffUntilNs_.load(std::memory_order_relaxed)) {
+    count(&OffloaderStats::backoff);
+    return std::nullopt;
+  }
+  auto info = store_.stat(request.user, call.key);
+  if (!info) {
+    // A missing object: the local run gives the function's own answer.
+    if (info.error().code != storage::StoreErrorCode::NotFound) {
+      spdlog::warn("ndp: {} runs locally: {}", where, info.error().message);
+      count(&OffloaderStats::failed);
+    } else {
+      count(&OffloaderStats::small);
+    }
+    return std::nullopt;
+  }
+  auto delta = caller.takeDelta();
+  if (!delta) {
+    spdlog::warn("ndp: {} runs locally: {}", where, delta.error().message);
+    count(&OffloaderStats::failed);
+    return std::nullopt;
+  }
+  if (info->size < settings_.cost.minObjectBytes(deltaBytes(*delta))) {
+    count(&OffloaderStats::small);
+    return std::nullopt;
+  }
+  std::string whyNot;
+  bool refusedForLoad = false;
+  auto started = std::chrono::steady_clock::now();
+  auto rv = exchange(caller, request, call, std::move(*delta), whyNot, refusedForLoad);
+  if (rv) {
+    count(&OffloaderStats::offloaded);
+    spdlog::debug(
+        "ndp: {} ran near the data ({} bytes) in {:.2f} ms", where, info->size,
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count());
+    return rv;
+  }
+  if (refusedForLoad) {
+    auto backoff = std::chrono::nanoseconds(settings_.cost.refusalBackoff).count();
+    backoffUntilNs_.store(steadyNowNs() + backoff, std::memory_order_relaxed);
+  }
+  count(refusedForLoad || whyNot.starts_with("refused") ? &OffloaderStats::refused
+                                                        : &OffloaderStats::failed);
+  spdlog::warn("ndp: {} runs locally: {}", where, whyNot);
+  return std::nullopt;
+}
+
+std::optional<int32_t> Offloader::exchange(faaslet::Faaslet& caller,
+                                           const host::CallRequest& request,
+                                           const host::CallServices::StorageCall& call,
+                                           faaslet::MemoryDelta delta, std::string& whyNot,
+                                           bool& refusedForLoad) {
+  OffloadRequest out;
+  out.callId = nextCallId_.fetch_add(1);
+  out.user = request.user;
+  out.function = request.function;
+  out.key = std::string(call.key);
+  out.funcPtr = call.funcPtr;
+  out.args.assign(call.args.begin(), call.args.end());
+  out.origin = endpoint_->address();
+  out.token = newToken();
+  out.codeHash = caller.proto().codeHash();
+  if (!endpoint_->expect(out.callId, out.token, std::move(delta))) {
+    whyNot = "call id in use";
+    return std::nullopt;
+  }
+  // From here on every return goes through finish(): the endpoint forgets the
+  // call, and a result arriving later is refused.
+  auto deadline = std::chrono::steady_clock::now() + settings_.execTimeout;
+  auto exec = store_.execClass(request.user, call.key, "nearfaas", "offload_ro", encode(out),
+                               deadline, [] { return wasm::deadlinePassed(); });
+  auto result = endpoint_->finish(out.callId);
+  if (wasm::deadlinePassed())
+    throw wasm::HostTrap(wasm::TrapKind::Timeout,
+                         "the call's deadline passed during a storage call");
+  if (!exec) {
+    whyNot = exec.error().message;
+    return std::nullopt;
+  }
+  auto reply = decodeReply(*exec);
+  if (!reply) {
+    whyNot = "the object class answered: " + reply.error().message;
+    return std::nullopt;
+  }
+  if (reply->verdict != Verdict::Done) {
+    refusedForLoad = reply->reason.find("overloaded") != std::string::npos;
+    whyNot = (reply->verdict == Verdict::ProcessLocally ? "refused by the storage side: "
+                                                        : "failed on the storage side: ") +
+             reply->reason;
+    return std::nullopt;
+  }
+  if (!result) {
+    whyNot = "the storage side reported success but no result arrived";
+    return std::nullopt;
+  }
+  // Check what could make applying fail halfway before changing anything.
+  size_t mutableGlobals = 0;
+  for (const auto& g : caller.instance().info().globals)
+    mutableGlobals += g.isMutable;
+  if (result->delta.globals.size() != mutableGlobals) {
+    whyNot = "the result's globals do not match the function";
+    return std::nullopt;
+  }
+  if (auto r = caller.applyDelta(result->delta); !r)
+    throw wasm::HostTrap(wasm::TrapKind::Host,
+                         "applying the result of a storage call: " + r.error().message);
+  host::CallContext& ctx = caller.context();
+  if (result->outputSet) {
+    ctx.outputData = std::move(result->output);
+    ctx.outputSet = true;
+  }
+  if (!result->stdoutText.empty()) ctx.writeStdio(1, result->stdoutText);
+  if (!result->stderrText.empty()) ctx.writeStdio(2, result->stderrText);
+  return result->returnValue;
+}
+
+}  // namespace nearfaas::ndp

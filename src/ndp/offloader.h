@@ -1,0 +1,95 @@
+// The compute worker's side of near-data processing: decides whether a
+// storage call is worth offloading, and if so sends it to the object's OSD
+// with a RADOS exec (class "nearfaas"), serves the caller's memory to the
+// storage runtime through its DeltaEndpoint, and applies the result to the
+// calling Faaslet. Docs: docs/ndp.md.
+//
+// Invariant: offload() either returns fn's value with the caller updated
+// exactly as a local run would have left it, or returns nullopt with the
+// caller untouched (the host function then runs fn itself). Every nullopt
+// other than the cost model's "not worth it" is logged with its reason.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+#include "ndp/delta_endpoint.h"
+#include "sched/offload.h"
+#include "storage/rados_store.h"
+
+namespace nearfaas::ndp {
+
+// The cost model. Offloading saves moving the object over the link from the
+// storage nodes; it costs a fixed overhead (exec round trip, restoring a
+// Faaslet, connection set-up) and moving the caller's memory delta there and
+// the changed pages back (estimated as the same size again). A call is
+// offloaded iff
+//     object bytes > fixedCost * link rate + 2 * delta bytes
+// and the storage side has not refused for load within `refusalBackoff`.
+struct CostModel {
+  double linkBitsPerSecond = 1e9;  // compute <-> storage link
+  // Fixed overhead of an offload; scripts/bench-ndp.sh measures it (the
+  // crossover sizes it reports correspond to this value at each rate).
+  std::chrono::microseconds fixedCost{4000};
+  // After the storage side refused for load, run locally this long.
+  std::chrono::milliseconds refusalBackoff{1000};
+
+  // Smallest object worth offloading with a delta of `deltaBytes`.
+  uint64_t minObjectBytes(uint64_t deltaBytes) const;
+};
+
+struct OffloaderSettings {
+  CostModel cost;
+  DeltaEndpointSettings endpoint;  // where the storage runtime fetches deltas
+  // Longest wait for the storage side (beyond it the call runs locally); the
+  // calling call's own deadline also ends the wait.
+  std::chrono::milliseconds execTimeout{130'000};
+};
+
+struct OffloaderStats {
+  uint64_t offloaded = 0;  // ran near the data
+  uint64_t small = 0;      // the cost model kept it local
+  uint64_t backoff = 0;    // kept local after a recent refusal for load
+  uint64_t refused = 0;    // the storage side answered process-locally
+  uint64_t failed = 0;     // anything else on the way failed; ran locally
+};
+
+class Offloader final : public sched::StorageOffloader {
+ public:
+  // `store` (the node's store) outlives the offloader.
+  static Result<std::unique_ptr<Offloader>> start(storage::RadosStore& store,
+                                                  OffloaderSettings settings);
+  ~Offloader() override;
+
+  std::optional<int32_t> offload(faaslet::Faaslet& caller, const host::CallRequest& request,
+                                 const host::CallServices::StorageCall& call) override;
+
+  OffloaderStats stats() const;
+  const std::string& endpointAddress() const { return endpoint_->address(); }
+
+ private:
+  Offloader(storage::RadosStore& store, OffloaderSettings settings,
+            std::unique_ptr<DeltaEndpoint> endpoint);
+  // Runs the exchange once the decision is made; nullopt with the reason.
+  std::optional<int32_t> exchange(faaslet::Faaslet& caller, const host::CallRequest& request,
+                                  const host::CallServices::StorageCall& call,
+                                  faaslet::MemoryDelta delta, std::string& whyNot,
+                                  bool& refusedForLoad);
+
+  storage::RadosStore& store_;
+  OffloaderSettings settings_;
+  std::unique_ptr<DeltaEndpoint> endpoint_;
+  std::atomic<uint64_t> nextCallId_{1};
+  std::atomic<int64_t> backoffUntilNs_{0};  // steady clock
+
+  mutable std::mutex statsMutex_;
+  OffloaderStats stats_;
+};
+
+}  // namespace nearfaas::ndp
