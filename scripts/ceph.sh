@@ -5,7 +5,8 @@
 # is bounded.
 #
 # Run `scripts/ceph.sh --help` for usage. The design in short:
-#  - auth none, msgr v1 only, everything on 127.0.0.1. The monitor port is
+#  - auth none, msgr v1 only, everything on 127.0.0.1 (or the --addr given at
+#    creation, e.g. inside a network namespace). The monitor port is
 #    picked free at creation (other clusters may share the machine); the OSD
 #    takes free ports in Ceph's usual 6800-7300 range.
 #  - memstore (default) keeps objects in the OSD's memory: fast, and lost when
@@ -45,6 +46,8 @@ options (environment variable in brackets):
                      [NEARFAAS_CEPH_CLASS_DIR], default $ROOT/build/ceph-classes
   --pool NAME        pool to create [NEARFAAS_CEPH_POOL], default nearfaas
   --port N           monitor port [NEARFAAS_CEPH_PORT], default: a free one
+  --addr IP          address the daemons bind [NEARFAAS_CEPH_ADDR], default 127.0.0.1;
+                     only used when the cluster is created
   --timeout SEC      bound of each wait [NEARFAAS_CEPH_TIMEOUT], default 60
   --kill             with restart-osd/stop-osd/stop-mon: SIGKILL instead of SIGTERM
   --owner-pid PID    with up: take the cluster down (as 'down' does) once
@@ -66,6 +69,7 @@ STORE_GIVEN=${NEARFAAS_CEPH_STORE:+1}
 CLASS_DIR=${NEARFAAS_CEPH_CLASS_DIR:-$ROOT/build/ceph-classes}
 POOL=${NEARFAAS_CEPH_POOL:-nearfaas}
 PORT=${NEARFAAS_CEPH_PORT:-}
+ADDR=${NEARFAAS_CEPH_ADDR:-127.0.0.1}
 TIMEOUT=${NEARFAAS_CEPH_TIMEOUT:-60}
 KILL=0
 VERBOSE=0
@@ -88,6 +92,7 @@ while [ $# -gt 0 ]; do
     --class-dir) CLASS_DIR=${2:?--class-dir needs a value}; shift ;;
     --pool) POOL=${2:?--pool needs a value}; shift ;;
     --port) PORT=${2:?--port needs a value}; shift ;;
+    --addr) ADDR=${2:?--addr needs a value}; shift ;;
     --timeout) TIMEOUT=${2:?--timeout needs a value}; shift ;;
     --kill) KILL=1 ;;
     --owner-pid) OWNER_PID=${2:?--owner-pid needs a value}; shift ;;
@@ -101,6 +106,7 @@ done
 case "$STORE" in memstore | file) ;; *) die "--store must be memstore or file, not '$STORE'" ;; esac
 [[ "$TIMEOUT" =~ ^[0-9]+$ ]] && [ "$TIMEOUT" -gt 0 ] || die "--timeout must be a positive integer"
 [ -z "$PORT" ] || [[ "$PORT" =~ ^[0-9]+$ ]] || die "--port must be a number"
+[[ "$ADDR" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "--addr must be an IPv4 address"
 [ -z "$OWNER_PID" ] || [[ "$OWNER_PID" =~ ^[0-9]+$ ]] || die "--owner-pid must be a number"
 
 if [ "$CMD" != up ] && [ ! -d "$DIR" ]; then
@@ -288,12 +294,12 @@ cmd_watch_owner() {
   exit 1
 }
 
-# A port on 127.0.0.1 nothing listens on; the monitor binds it.
+# A port on $ADDR nothing listens on; the monitor binds it.
 free_port() {
   local p tries
   for tries in $(seq 1 200); do
     p=$((20000 + RANDOM % 10000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    if ! (exec 3<>"/dev/tcp/$ADDR/$p") 2>/dev/null; then
       echo "$p"
       return 0
     fi
@@ -319,11 +325,11 @@ osd memory target = 939524096"
 # Written by scripts/ceph.sh: a single-host test cluster, all state in $DIR.
 [global]
 fsid = $fsid
-mon host = [v1:127.0.0.1:$port]
+mon host = [v1:$ADDR:$port]
 ms bind msgr2 = false
 ms bind ipv6 = false
-public addr = 127.0.0.1
-cluster addr = 127.0.0.1
+public addr = $ADDR
+cluster addr = $ADDR
 auth cluster required = none
 auth service required = none
 auth client required = none
@@ -432,7 +438,7 @@ create_cluster() {
   # Watch the owner before any daemon exists, so that none outlives it.
   start_owner_watch
   write_conf "$fsid" "$port"
-  monmaptool --create --addv "$MON_ID" "[v1:127.0.0.1:$port]" --fsid "$fsid" "$DIR/monmap" \
+  monmaptool --create --addv "$MON_ID" "[v1:$ADDR:$port]" --fsid "$fsid" "$DIR/monmap" \
     >"$LOG/monmaptool.log" 2>&1 || fail_with_logs "monmaptool failed: $(cat "$LOG/monmaptool.log")"
   timeout "$TIMEOUT" ceph-mon --mkfs -i "$MON_ID" --monmap "$DIR/monmap" -c "$CONF" \
     >"$LOG/mon-mkfs.log" 2>&1 || fail_with_logs "ceph-mon --mkfs failed: $(cat "$LOG/mon-mkfs.log")"
