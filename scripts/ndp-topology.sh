@@ -45,6 +45,11 @@ options (environment variable in brackets):
   --runtime-args ARGS extra arguments of 'nearfaas storage-runtime'
   --kill             with stop-runtime/restart-runtime: SIGKILL
   --timeout SEC      bound of each wait, default 60
+  --prefix P         prefix of the namespace and link names, so that several
+                     topologies can exist at once [NEARFAAS_TOPOLOGY_PREFIX],
+                     default none (namespaces 'compute' and 'storage')
+  --subnet N         use 10.N.0.0/24 and 10.N.1.0/24 [NEARFAAS_TOPOLOGY_SUBNET],
+                     default 99
 EOF
 }
 
@@ -59,6 +64,8 @@ WORKER_ARGS=""
 RUNTIME_ARGS=""
 KILL=0
 TIMEOUT=60
+PREFIX=${NEARFAAS_TOPOLOGY_PREFIX:-}
+SUBNET=${NEARFAAS_TOPOLOGY_SUBNET:-99}
 CMD=""
 NEW_RATE=""
 
@@ -85,6 +92,8 @@ while [ $# -gt 0 ]; do
     --runtime-args) RUNTIME_ARGS=${2?--runtime-args needs a value}; shift ;;
     --kill) KILL=1 ;;
     --timeout) TIMEOUT=${2:?--timeout needs a value}; shift ;;
+    --prefix) PREFIX=${2?--prefix needs a value}; shift ;;
+    --subnet) SUBNET=${2:?--subnet needs a value}; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument '$1'" ;;
   esac
@@ -93,12 +102,20 @@ done
 [ -n "$CMD" ] || { usage >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
 
-NS_COMPUTE=compute
-NS_STORAGE=storage
-COMPUTE_IP=10.99.0.1
-STORAGE_IP=10.99.0.2
-ROOT_IP=10.99.1.1
-COMPUTE_FRONT_IP=10.99.1.2
+[[ "$PREFIX" =~ ^[a-z0-9-]{0,6}$ ]] || die "--prefix must be at most 6 of [a-z0-9-]"
+[[ "$SUBNET" =~ ^[0-9]+$ ]] && [ "$SUBNET" -le 255 ] || die "--subnet must be 0..255"
+NS_COMPUTE=${PREFIX}compute
+NS_STORAGE=${PREFIX}storage
+# Links: nf-<prefix>c0 (compute) <-> nf-<prefix>s0 (storage), shaped;
+# nf-<prefix>root (root) <-> nf-<prefix>cr (compute).
+LINK_C=nf-${PREFIX}c0
+LINK_S=nf-${PREFIX}s0
+LINK_ROOT=nf-${PREFIX}root
+LINK_CR=nf-${PREFIX}cr
+COMPUTE_IP=10.$SUBNET.0.1
+STORAGE_IP=10.$SUBNET.0.2
+ROOT_IP=10.$SUBNET.1.1
+COMPUTE_FRONT_IP=10.$SUBNET.1.2
 UPLOAD_PORT=8002
 INVOKE_PORT=8080
 mkdir -p "$DIR"
@@ -180,21 +197,21 @@ network_up() {
   ns_exists $NS_STORAGE || ip netns add $NS_STORAGE
   in_ns $NS_COMPUTE ip link set lo up
   in_ns $NS_STORAGE ip link set lo up
-  if ! in_ns $NS_COMPUTE ip link show nf-c0 >/dev/null 2>&1; then
-    ip link add nf-c0 netns $NS_COMPUTE type veth peer name nf-s0 netns $NS_STORAGE
-    in_ns $NS_COMPUTE ip addr add $COMPUTE_IP/24 dev nf-c0
-    in_ns $NS_STORAGE ip addr add $STORAGE_IP/24 dev nf-s0
-    in_ns $NS_COMPUTE ip link set nf-c0 up
-    in_ns $NS_STORAGE ip link set nf-s0 up
-    shape $NS_COMPUTE nf-c0 "$RATE"
-    shape $NS_STORAGE nf-s0 "$RATE"
+  if ! in_ns $NS_COMPUTE ip link show $LINK_C >/dev/null 2>&1; then
+    ip link add $LINK_C netns $NS_COMPUTE type veth peer name $LINK_S netns $NS_STORAGE
+    in_ns $NS_COMPUTE ip addr add $COMPUTE_IP/24 dev $LINK_C
+    in_ns $NS_STORAGE ip addr add $STORAGE_IP/24 dev $LINK_S
+    in_ns $NS_COMPUTE ip link set $LINK_C up
+    in_ns $NS_STORAGE ip link set $LINK_S up
+    shape $NS_COMPUTE $LINK_C "$RATE"
+    shape $NS_STORAGE $LINK_S "$RATE"
   fi
-  if ! ip link show nf-root >/dev/null 2>&1; then
-    ip link add nf-root type veth peer name nf-cr netns $NS_COMPUTE
-    ip addr add $ROOT_IP/24 dev nf-root
-    in_ns $NS_COMPUTE ip addr add $COMPUTE_FRONT_IP/24 dev nf-cr
-    ip link set nf-root up
-    in_ns $NS_COMPUTE ip link set nf-cr up
+  if ! ip link show $LINK_ROOT >/dev/null 2>&1; then
+    ip link add $LINK_ROOT type veth peer name $LINK_CR netns $NS_COMPUTE
+    ip addr add $ROOT_IP/24 dev $LINK_ROOT
+    in_ns $NS_COMPUTE ip addr add $COMPUTE_FRONT_IP/24 dev $LINK_CR
+    ip link set $LINK_ROOT up
+    in_ns $NS_COMPUTE ip link set $LINK_CR up
   fi
 }
 
@@ -291,7 +308,7 @@ cmd_down() {
     fi
   done
   # Deleting the compute namespace removed its veth ends, and so their peers.
-  ip link del nf-root 2>/dev/null || true
+  ip link del $LINK_ROOT 2>/dev/null || true
   find "$DIR" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
   rm -f "$DIR/.lock"
   rmdir "$DIR" 2>/dev/null || true
@@ -310,15 +327,15 @@ cmd_status() {
   else
     echo "ceph: not running"; ok=1
   fi
-  if ns_exists $NS_COMPUTE; then in_ns $NS_COMPUTE tc qdisc show dev nf-c0 2>/dev/null || true; fi
+  if ns_exists $NS_COMPUTE; then in_ns $NS_COMPUTE tc qdisc show dev $LINK_C 2>/dev/null || true; fi
   return $ok
 }
 
 cmd_rate() {
   ns_exists $NS_COMPUTE || die "the topology is not up"
   rate_bits "$NEW_RATE" >/dev/null
-  shape $NS_COMPUTE nf-c0 "$NEW_RATE" change
-  shape $NS_STORAGE nf-s0 "$NEW_RATE" change
+  shape $NS_COMPUTE $LINK_C "$NEW_RATE" change
+  shape $NS_STORAGE $LINK_S "$NEW_RATE" change
   RATE=$NEW_RATE
   echo "RATE=$RATE" >"$STATE"
   stop_daemon worker
@@ -329,10 +346,10 @@ cmd_rate() {
 cmd_link_bytes() {
   ns_exists $NS_COMPUTE || die "the topology is not up"
   local tx rx
-  tx=$(in_ns $NS_COMPUTE cat /sys/class/net/nf-c0/statistics/tx_bytes 2>/dev/null ||
-    in_ns $NS_COMPUTE ip -s link show nf-c0 | awk '/TX:/{getline; print $1}')
-  rx=$(in_ns $NS_COMPUTE cat /sys/class/net/nf-c0/statistics/rx_bytes 2>/dev/null ||
-    in_ns $NS_COMPUTE ip -s link show nf-c0 | awk '/RX:/{getline; print $1}')
+  tx=$(in_ns $NS_COMPUTE cat /sys/class/net/$LINK_C/statistics/tx_bytes 2>/dev/null ||
+    in_ns $NS_COMPUTE ip -s link show $LINK_C | awk '/TX:/{getline; print $1}')
+  rx=$(in_ns $NS_COMPUTE cat /sys/class/net/$LINK_C/statistics/rx_bytes 2>/dev/null ||
+    in_ns $NS_COMPUTE ip -s link show $LINK_C | awk '/RX:/{getline; print $1}')
   echo "compute_to_storage=$tx storage_to_compute=$rx"
 }
 
