@@ -47,17 +47,22 @@ uint32_t getMmap(Instance& inst, uint32_t keyPtr, uint32_t keyLen, uint64_t offs
   std::string key = objectKey(inst, keyPtr, keyLen, "__faasmndp_getMmap");
   guestRange(inst, outLenPtr, 4, "__faasmndp_getMmap");
   if (!ctx.services) return 0;
-  auto data = ctx.services->objects().getRange(ctx.request->user, key, offset, maxLen);
-  if (!data) {
-    if (data.error().code != storage::StoreErrorCode::NotFound)
-      ctx.writeStdio(2, "__faasmndp_getMmap: " + data.error().message + "\n");
+  // The bytes go straight into new pages at the top of memory (maxLen fits
+  // an int32, so the length does too).
+  uint32_t at = 0;
+  auto placed =
+      ctx.services->objects().getRangeInto(ctx.request->user, key, offset, maxLen, [&](uint64_t n) {
+        at = growForRegion(inst, n, "__faasmndp_getMmap");
+        return inst.memory(0)->data + at;
+      });
+  if (!placed) {
+    if (placed.error().code != storage::StoreErrorCode::NotFound)
+      ctx.writeStdio(2, "__faasmndp_getMmap: " + placed.error().message + "\n");
     return 0;
   }
-  if (data->empty()) return 0;
-  uint32_t at = growForRegion(inst, data->size(), "__faasmndp_getMmap");
-  std::memcpy(inst.memory(0)->data + at, data->data(), data->size());
-  guestStore<uint32_t>(inst, outLenPtr, static_cast<uint32_t>(data->size()), "__faasmndp_getMmap");
-  ctx.ndpRegions.emplace_back(at, static_cast<uint32_t>(data->size()));
+  if (*placed == 0) return 0;
+  guestStore<uint32_t>(inst, outLenPtr, static_cast<uint32_t>(*placed), "__faasmndp_getMmap");
+  ctx.ndpRegions.emplace_back(at, static_cast<uint32_t>(*placed));
   return at;
 }
 

@@ -59,11 +59,35 @@ Result<void> sendFrame(int fd, std::span<const uint8_t> payload, Deadline deadli
   return sendAll(fd, payload.data(), payload.size(), deadline);
 }
 
-Result<Bytes> recvFrame(int fd, uint64_t maxBytes, Deadline deadline) {
+Result<void> sendFrameParts(int fd, std::span<const std::span<const uint8_t>> parts,
+                            Deadline deadline) {
+  uint64_t len = 0;
+  for (const auto& p : parts)
+    len += p.size();
+  uint8_t header[sizeof len];
+  std::memcpy(header, &len, sizeof len);
+  if (auto r = sendAll(fd, header, sizeof header, deadline); !r) return r;
+  for (const auto& p : parts)
+    if (auto r = sendAll(fd, p.data(), p.size(), deadline); !r) return r;
+  return {};
+}
+
+Result<uint64_t> recvFrameLength(int fd, Deadline deadline) {
   uint8_t header[sizeof(uint64_t)];
   if (auto r = recvAll(fd, header, sizeof header, deadline); !r) return std::unexpected(r.error());
   uint64_t len;
   std::memcpy(&len, header, sizeof len);
+  return len;
+}
+
+Result<void> recvExact(int fd, uint8_t* to, size_t len, Deadline deadline) {
+  return recvAll(fd, to, len, deadline);
+}
+
+Result<Bytes> recvFrame(int fd, uint64_t maxBytes, Deadline deadline) {
+  auto length = recvFrameLength(fd, deadline);
+  if (!length) return std::unexpected(length.error());
+  uint64_t len = *length;
   if (len > maxBytes) return fail("frame of ", len, " bytes exceeds the limit of ", maxBytes);
   Bytes out(len);
   if (auto r = recvAll(fd, out.data(), out.size(), deadline); !r) return std::unexpected(r.error());

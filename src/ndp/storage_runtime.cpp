@@ -55,14 +55,55 @@ class ClassObjects : public storage::ObjectStore {
   }
   StoreResult<Bytes> getRange(std::string_view bucket, std::string_view key, uint64_t offset,
                               uint64_t maxLen) override {
+    Bytes out;
+    auto n = getRangeInto(bucket, key, offset, maxLen, [&](uint64_t len) {
+      out.resize(len);
+      return out.data();
+    });
+    if (!n) return std::unexpected(n.error());
+    return out;
+  }
+  // The data goes from the socket straight to `place` (guest memory for
+  // getMmap): no copy of the object in between.
+  StoreResult<uint64_t> getRangeInto(std::string_view bucket, std::string_view key, uint64_t offset,
+                                     uint64_t maxLen,
+                                     const std::function<uint8_t*(uint64_t)>& place) override {
     if (!mine(bucket, key)) return elsewhere(bucket, key);
     auto size = stat(bucket, key);
     if (!size) return std::unexpected(size.error());
-    if (offset >= size->size || maxLen == 0) return Bytes{};
-    auto r = ask({ObjectOp::Read, offset, std::min(maxLen, size->size - offset)});
-    if (!r) return std::unexpected(r.error());
-    if (r->status < 0) return failed(r->status, "read");
-    return std::move(r->data);
+    if (offset >= size->size || maxLen == 0) return uint64_t{0};
+    uint64_t want = std::min(maxLen, size->size - offset);
+    if (broken_) return storeFail(StoreErrorCode::Io, *broken_);
+    auto deadline = deadlineIn(timeout_);
+    auto broke = [&](const std::string& why) {
+      broken_ = "object class: " + why;
+      return storeFail(StoreErrorCode::Io, *broken_);
+    };
+    // Until the whole reply is in, the connection is in the middle of a
+    // frame: if anything ends the read early (place() may throw), it stays
+    // marked broken.
+    broken_ = "object class: a read was interrupted";
+    if (auto r = sendFrame(fd_, encode(ObjectOp{ObjectOp::Read, offset, want}), deadline); !r)
+      return broke(r.error().message);
+    auto len = recvFrameLength(fd_, deadline);
+    if (!len) return broke(len.error().message);
+    uint8_t prefixBytes[kObjectOpReplyPrefixBytes];
+    if (auto r = recvExact(fd_, prefixBytes, sizeof prefixBytes, deadline); !r)
+      return broke(r.error().message);
+    auto prefix = decodeObjectOpReplyPrefix(prefixBytes);
+    if (!prefix) return broke(prefix.error().message);
+    if (*len != sizeof prefixBytes + prefix->dataBytes || prefix->dataBytes > want)
+      return broke("a read reply of the wrong size");
+    if (prefix->status < 0 || prefix->dataBytes == 0) {
+      broken_.reset();
+      if (prefix->status < 0) return failed(prefix->status, "read");
+      return uint64_t{0};
+    }
+    uint8_t* to = place(prefix->dataBytes);
+    if (auto r = recvExact(fd_, to, prefix->dataBytes, deadline); !r)
+      return broke(r.error().message);
+    broken_.reset();
+    return prefix->dataBytes;
   }
   StoreResult<storage::ObjectInfo> stat(std::string_view bucket, std::string_view key) override {
     if (!mine(bucket, key)) return elsewhere(bucket, key);

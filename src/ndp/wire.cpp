@@ -84,11 +84,29 @@ Result<ObjectOp> decodeObjectOp(std::span<const uint8_t> in) {
 }
 
 Bytes encode(const ObjectOpReply& m) {
+  Bytes out = encodeObjectOpReplyPrefix(m.status, m.size, m.data.size());
+  out.insert(out.end(), m.data.begin(), m.data.end());
+  return out;
+}
+
+Bytes encodeObjectOpReplyPrefix(int32_t status, uint64_t size, uint64_t dataBytes) {
   ByteWriter w = startMessage(kObjectOpReplyMessage);
-  w.put<int32_t>(m.status);
-  w.put<uint64_t>(m.size);
-  w.putBytes(m.data);
-  return w.take();
+  w.put<int32_t>(status);
+  w.put<uint64_t>(size);
+  w.put<uint64_t>(dataBytes);  // what putBytes writes before the bytes
+  Bytes out = w.take();
+  return out;
+}
+
+Result<ObjectOpReplyPrefix> decodeObjectOpReplyPrefix(std::span<const uint8_t> in) {
+  if (in.size() != kObjectOpReplyPrefixBytes) return fail("object op reply: malformed");
+  ByteReader r(in);
+  if (auto e = expectMessage(r, kObjectOpReplyMessage, "object op reply"); !e)
+    return std::unexpected(e.error());
+  ObjectOpReplyPrefix m;
+  if (!r.get(m.status) || !r.get(m.size) || !r.get(m.dataBytes) || m.dataBytes > kMaxDeltaBytes)
+    return fail("object op reply: malformed");
+  return m;
 }
 
 Result<ObjectOpReply> decodeObjectOpReply(std::span<const uint8_t> in) {

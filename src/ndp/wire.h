@@ -96,6 +96,18 @@ struct DeltaFetch {
   bool operator==(const DeltaFetch&) const = default;
 };
 
+// An ObjectOpReply whose data is sent or received without building the whole
+// message: the prefix (everything before the data) has a fixed size, and
+// prefix + data is exactly encode() of the reply.
+struct ObjectOpReplyPrefix {
+  int32_t status = 0;
+  uint64_t size = 0;
+  uint64_t dataBytes = 0;  // the data that follows
+};
+inline constexpr size_t kObjectOpReplyPrefixBytes = 4 + 4 + 4 + 8 + 8;
+Bytes encodeObjectOpReplyPrefix(int32_t status, uint64_t size, uint64_t dataBytes);
+Result<ObjectOpReplyPrefix> decodeObjectOpReplyPrefix(std::span<const uint8_t> in);
+
 Bytes encode(const OffloadRequest& m);
 Bytes encode(const DeltaFetch& m);
 Bytes encode(const OffloadReply& m);

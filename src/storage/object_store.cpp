@@ -2,6 +2,8 @@
 
 #include "storage/buckets.h"
 
+#include <cstring>
+
 namespace nearfaas::storage {
 
 namespace {
@@ -77,6 +79,16 @@ StoreResult<void> validateKey(std::string_view key, const StoreLimits& limits) {
     start = end + 1;
   }
   return {};
+}
+
+StoreResult<uint64_t> ObjectStore::getRangeInto(std::string_view bucket, std::string_view key,
+                                                uint64_t offset, uint64_t maxLen,
+                                                const std::function<uint8_t*(uint64_t)>& place) {
+  auto data = getRange(bucket, key, offset, maxLen);
+  if (!data) return std::unexpected(data.error());
+  if (data->empty()) return uint64_t{0};
+  std::memcpy(place(data->size()), data->data(), data->size());
+  return data->size();
 }
 
 }  // namespace nearfaas::storage

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -101,6 +102,15 @@ class ObjectStore {
   // object; empty if offset >= size or maxLen == 0.
   virtual StoreResult<Bytes> getRange(std::string_view bucket, std::string_view key,
                                       uint64_t offset, uint64_t maxLen) = 0;
+
+  // getRange into memory the caller provides: once the length n (> 0) is
+  // known, place(n) returns where to put the bytes (n writable bytes; it may
+  // throw, which ends the read). Returns n (0: nothing read, place() not
+  // called). Stores that can read into place save a copy; the default reads
+  // with getRange and copies.
+  virtual StoreResult<uint64_t> getRangeInto(std::string_view bucket, std::string_view key,
+                                             uint64_t offset, uint64_t maxLen,
+                                             const std::function<uint8_t*(uint64_t)>& place);
 
   // NotFound if there is no such object.
   virtual StoreResult<ObjectInfo> stat(std::string_view bucket, std::string_view key) = 0;

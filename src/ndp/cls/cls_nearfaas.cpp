@@ -15,12 +15,14 @@
 // long one offload may hold the OSD's op thread, default 120000).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <vector>
 
 #include <rados/buffer.h>
 
@@ -98,33 +100,8 @@ ObjectOpReply serve(cls_method_context_t ctx, const ObjectOp& op, int flags) {
       reply.status = cls_cxx_stat(ctx, &reply.size, &mtime);
       break;
     }
-    case ObjectOp::Read: {
-      if (!(flags & kMethodRead)) {
-        reply.status = -EPERM;
-        break;
-      }
-      uint64_t at = op.offset, left = op.length;
-      while (left > 0) {
-        uint64_t n = std::min(left, kReadChunk);
-        if (at > uint64_t{INT_MAX} - n) {
-          reply.status = -EFBIG;
-          break;
-        }
-        ceph::bufferlist bl;
-        int r = cls_cxx_read(ctx, static_cast<int>(at), static_cast<int>(n), &bl);
-        if (r < 0) {
-          reply.status = r;
-          break;
-        }
-        size_t before = reply.data.size();
-        reply.data.resize(before + bl.length());
-        bl.begin().copy(bl.length(), reinterpret_cast<char*>(reply.data.data() + before));
-        if (bl.length() < n) break;  // the end of the object
-        at += n;
-        left -= n;
-      }
-      break;
-    }
+    case ObjectOp::Read:
+      break;  // sendRead()
     case ObjectOp::WriteFull: {
       if (!(flags & kMethodWrite)) {
         reply.status = -EPERM;
@@ -138,6 +115,46 @@ ObjectOpReply serve(cls_method_context_t ctx, const ObjectOp& op, int flags) {
     }
   }
   return reply;
+}
+
+// Serves a Read: one ObjectOpReply frame whose data goes to the socket
+// straight from the OSD's read buffers (no copy into a message first; an
+// object may be 128 MiB).
+Result<void> sendRead(cls_method_context_t ctx, int fd, const ObjectOp& op, int flags,
+                      Deadline deadline) {
+  int32_t status = 0;
+  std::vector<ceph::bufferlist> chunks;
+  uint64_t total = 0;
+  if (!(flags & kMethodRead)) status = -EPERM;
+  for (uint64_t at = op.offset, left = op.length; status == 0 && left > 0;) {
+    uint64_t n = std::min(left, kReadChunk);
+    if (at > uint64_t{INT_MAX} - n) {
+      status = -EFBIG;
+      break;
+    }
+    ceph::bufferlist bl;
+    int r = cls_cxx_read(ctx, static_cast<int>(at), static_cast<int>(n), &bl);
+    if (r < 0) {
+      status = r;
+      break;
+    }
+    uint64_t got = bl.length();
+    total += got;
+    chunks.push_back(std::move(bl));
+    if (got < n) break;  // the end of the object
+    at += n;
+    left -= n;
+  }
+  if (status < 0) {
+    chunks.clear();
+    total = 0;
+  }
+  Bytes prefix = encodeObjectOpReplyPrefix(status, 0, total);
+  std::vector<std::span<const uint8_t>> parts{prefix};
+  for (const auto& bl : chunks)
+    for (const auto& p : bl.buffers())
+      parts.emplace_back(reinterpret_cast<const uint8_t*>(p.c_str()), p.length());
+  return sendFrameParts(fd, parts, deadline);
 }
 
 int offload(cls_method_context_t ctx, ceph::bufferlist* in, ceph::bufferlist* out, int flags) {
@@ -168,8 +185,11 @@ int offload(cls_method_context_t ctx, ceph::bufferlist* in, ceph::bufferlist* ou
     auto op = kind == kObjectOpMessage ? decodeObjectOp(*frame)
                                        : Result<ObjectOp>(fail("unexpected message kind ", kind));
     if (!op) return answer(out, flags, Verdict::Failed, "storage runtime: " + op.error().message);
-    if (auto r = sendFrame(conn->fd(), encode(serve(ctx, *op, flags)), deadline); !r)
-      return answer(out, flags, Verdict::Failed, "storage runtime: " + r.error().message);
+    auto sent = op->kind == ObjectOp::Read
+                    ? sendRead(ctx, conn->fd(), *op, flags, deadline)
+                    : sendFrame(conn->fd(), encode(serve(ctx, *op, flags)), deadline);
+    if (!sent)
+      return answer(out, flags, Verdict::Failed, "storage runtime: " + sent.error().message);
   }
 }
 
