@@ -148,7 +148,7 @@ void addServeCommand(CLI::App& app, int& exitStatus) {
                 "bandwidth to the storage nodes (e.g. 1gbit, 100mbit), for the offload cost model")
       ->capture_default_str();
   s->add_option("--ndp-fixed-cost-us", a->ndp.fixedCostUs,
-                "fixed cost of one offload in microseconds, for the cost model (default 4000)");
+                "fixed cost of one offload in microseconds, for the cost model (default 20000)");
   a->node.addTo(*s, true);
   s->callback([a, &exitStatus] { exitStatus = serve(*a); });
 }

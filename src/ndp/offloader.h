@@ -34,9 +34,10 @@ namespace nearfaas::ndp {
 // and the storage side has not refused for load within `refusalBackoff`.
 struct CostModel {
   double linkBitsPerSecond = 1e9;  // compute <-> storage link
-  // Fixed overhead of an offload; scripts/bench-ndp.sh measures it (the
-  // crossover sizes it reports correspond to this value at each rate).
-  std::chrono::microseconds fixedCost{4000};
+  // Fixed overhead of an offload. scripts/bench-ndp.sh measures where
+  // offloading starts to pay at each rate; this default sits in the ranges it
+  // found here (docs/ndp.md, "Cost model").
+  std::chrono::microseconds fixedCost{20'000};
   // After the storage side refused for load, run locally this long.
   std::chrono::milliseconds refusalBackoff{1000};
 
