@@ -13,8 +13,8 @@ PACKAGES=(
   libssl-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libboost-dev
   # Ceph: a local single-host cluster (scripts/ceph.sh) and librados for the RADOS store
   ceph-mon ceph-osd ceph-common librados-dev libradospp-dev
-  # tests, benchmarks and the demo
-  curl
+  # tests, benchmarks and the demo (iproute2: ip netns, tc for the NDP topology)
+  curl iproute2 procps
   libgtest-dev libgmock-dev libbenchmark-dev wrk
 )
 
