@@ -1,0 +1,503 @@
+#!/usr/bin/env bash
+# End-to-end test of near-data processing (NDP) in the two-host topology of
+# scripts/ndp-topology.sh: a compute worker in one network namespace, Ceph
+# (mon + OSD on bluestore, --ceph-store file) and the storage runtime in
+# another, joined by a shaped veth link. What it checks:
+#  1. the topology comes up; the six ndp/ functions upload; objects go in.
+#  2. put, get, wordcount, grep, substr, sha256sum give byte-identical output
+#     with NDP and with forbid_ndp, and the right output (compared with
+#     sha256sum, grep -ob, awk word counts, the object itself); wordcount,
+#     grep, substr and sha256sum really ran on the storage side (one 'done'
+#     line each in runtime.log) and forbid_ndp calls never reach it; an NDP
+#     wordcount of a multi-MB object moves < 1/10 of the bytes storage->compute
+#     that the forbid_ndp one does.
+#  6. missing objects: the same answer with and without NDP, and the worker
+#     keeps serving.
+#  3. the storage runtime killed (SIGKILL) while it runs an offloaded call:
+#     the call still returns the forbid_ndp output, worker.log says it ran
+#     locally; after 'up' restarts the runtime, NDP works again.
+#  4. a runtime started with --max-load-per-core 0 refuses ('overloaded') and
+#     the call still gives the right output.
+#  5. the OSD killed and restarted under a writer loop of small puts: every
+#     acknowledged object reads back exactly; afterwards NDP works again.
+#
+# Needs root (network namespaces), Ceph and a build. Paths come from the
+# environment (ctest sets them, see tests/CMakeLists.txt):
+#   NEARFAAS_BIN             the nearfaas binary      [build/nearfaas]
+#   NEARFAAS_FUNC_DIR        built functions          [build/func]
+#   NEARFAAS_CEPH_CLASS_DIR  libcls_nearfaas.so's dir [build/ceph-classes]
+#   NEARFAAS_SCRIPTS_DIR     ndp-topology.sh, ceph.sh [scripts]
+#   NEARFAAS_TEST_DIR        work directory [${TMPDIR:-/tmp}/nearfaas-ndp-topology-test]
+#   NEARFAAS_TEST_PREFIX     namespace prefix [t-];  NEARFAAS_TEST_SUBNET [98]
+#   NEARFAAS_TEST_CODE_CACHE code cache to keep between runs [none: cold each run]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+NF=${NEARFAAS_BIN:-$ROOT/build/nearfaas}
+FUNC_DIR=${NEARFAAS_FUNC_DIR:-$ROOT/build/func}
+CLASS_DIR=${NEARFAAS_CEPH_CLASS_DIR:-$ROOT/build/ceph-classes}
+SCRIPTS=${NEARFAAS_SCRIPTS_DIR:-$ROOT/scripts}
+TEST_DIR=${NEARFAAS_TEST_DIR:-${TMPDIR:-/tmp}/nearfaas-ndp-topology-test}
+PREFIX=${NEARFAAS_TEST_PREFIX:-t-}
+SUBNET=${NEARFAAS_TEST_SUBNET:-98}
+TOPO=$TEST_DIR/topo
+DATA=$TEST_DIR/data
+CACHE=${NEARFAAS_TEST_CODE_CACHE:-$TOPO/code}
+RUNTIME_LOG=$TOPO/runtime.log
+WORKER_LOG=$TOPO/worker.log
+HOST=10.$SUBNET.1.2  # the compute worker as the root namespace reaches it
+FUNCS="put get wordcount grep substr sha256sum"
+# Settings of the user's environment that the scripts would pick up.
+unset NEARFAAS_CEPH_DIR NEARFAAS_CEPH_STORE NEARFAAS_CEPH_POOL NEARFAAS_CEPH_PORT \
+  NEARFAAS_CEPH_ADDR NEARFAAS_CEPH_TIMEOUT NEARFAAS_STORE NEARFAAS_CEPH_CONF NEARFAAS_LINK_RATE \
+  NEARFAAS_TOPOLOGY_DIR NEARFAAS_TOPOLOGY_PREFIX NEARFAAS_TOPOLOGY_SUBNET NEARFAAS_CODE_CACHE
+
+T0=$SECONDS
+step() { echo "== [$((SECONDS - T0))s] $*"; }
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+[ "$(id -u)" = 0 ] || fail "needs root (network namespaces)"
+[ -x "$NF" ] || fail "no nearfaas binary at $NF"
+[ -f "$CLASS_DIR/libcls_nearfaas.so" ] || fail "no $CLASS_DIR/libcls_nearfaas.so"
+[ -x "$SCRIPTS/ndp-topology.sh" ] || fail "no $SCRIPTS/ndp-topology.sh"
+for f in $FUNCS; do
+  [ -f "$FUNC_DIR/ndp/$f.wasm" ] || fail "no $FUNC_DIR/ndp/$f.wasm"
+done
+
+# One run at a time per work directory: a second one waits. The lock is fd
+# 8, closed for the scripts so that no daemon holds it (a client call left
+# by a killed run may hold it until its timeout).
+mkdir -p "$(dirname "$TEST_DIR")"
+exec 8>"$TEST_DIR.lock"
+if ! flock -n 8; then
+  echo "waiting for another run to release $TEST_DIR.lock"
+  flock -w 300 8 || fail "another run held $TEST_DIR.lock for 300 s"
+fi
+
+# Every command on the topology, with the options 'up' had.
+topo() {
+  "$SCRIPTS/ndp-topology.sh" "$@" --dir "$TOPO" --prefix "$PREFIX" --subnet "$SUBNET" \
+    --ceph-store file --nearfaas "$NF" --class-dir "$CLASS_DIR" --cache-dir "$CACHE" \
+    --worker-args "$WORKER_ARGS" 8>&-
+}
+# The cost model's fixed cost, pinned so that the object sizes below stay on
+# their side of the offload threshold (500 KB at 1 Gbit/s) whatever the
+# default.
+WORKER_ARGS="--ndp-fixed-cost-us 4000"
+# The storage runtime admits whatever the machine's load (another build or
+# test may load it beyond the default 4 per core); part 4 tests refusals.
+ADMIT_ALL="--max-load-per-core 1000"
+
+dump_logs() {
+  local f
+  for f in "$TOPO"/*.log; do
+    [ -f "$f" ] || continue
+    echo "---- last lines of $f" >&2
+    tail -n 40 "$f" >&2
+  done
+  for f in "$TOPO"/ceph/log/*.log "$TOPO"/ceph/log/*.stdout; do
+    [ -s "$f" ] || continue
+    echo "---- last lines of $f" >&2
+    tail -n 15 "$f" | cut -c1-300 >&2
+  done
+  if [ -s "$DATA/osd/errors" ]; then
+    echo "---- errors of the writer loop" >&2
+    tail -n 20 "$DATA/osd/errors" >&2
+  fi
+}
+
+cleanup() {
+  local rc=$? pid
+  set +e
+  for pid in $(jobs -p); do kill "$pid" 2>/dev/null; done
+  wait 2>/dev/null
+  [ "$rc" -eq 0 ] || dump_logs
+  topo down >/dev/null
+  rm -rf "$TEST_DIR"  # not the lock file: a run waiting for it holds it open
+  if [ "$rc" -eq 0 ]; then
+    echo "PASS: ndp topology test in $((SECONDS - T0))s"
+  else
+    echo "FAILED after $((SECONDS - T0))s (exit $rc)" >&2
+  fi
+  exit "$rc"
+}
+
+# A run killed before it could clean up (e.g. a ctest timeout) leaves its
+# topology; this work directory and these namespaces are this test's.
+if [ -e "$TOPO" ] || ip netns list | grep -qE "^(${PREFIX}compute|${PREFIX}storage)( |$)"; then
+  echo "removing the topology an earlier run left behind"
+  topo down >/dev/null
+fi
+rm -rf "$TEST_DIR"
+mkdir -p "$DATA"
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+# A copy of the binary for the whole run: a build relinking it meanwhile
+# would make the clients started during the link fail.
+cp "$NF" "$TEST_DIR/nearfaas"
+NF=$TEST_DIR/nearfaas
+
+# ---- helpers -----------------------------------------------------------------
+
+# invoke FUNC INPUT OUT [--forbid-ndp]: the call's output into OUT; the call
+# must succeed.
+invoke() {
+  local f=$1 input=$2 out=$3
+  shift 3
+  if ! timeout 200 "$NF" func invoke ndp "$f" --host "$HOST" --http-timeout 180 \
+    --input "$input" "$@" >"$out" 2>"$out.err"; then
+    fail "ndp/$f '${input:0:40}' ${1:-with NDP} failed: $(head -c 300 "$out.err")"
+  fi
+}
+
+# Lines of the storage runtime's log about offloads (done, refused, failed).
+offload_lines() { grep -c 'offload [0-9][0-9]* ndp/' "$RUNTIME_LOG" || true; }
+last_offload_line() { grep 'offload [0-9][0-9]* ndp/' "$RUNTIME_LOG" | tail -n 1; }
+
+# Waits until runtime.log has exactly N offload lines (it is flushed at
+# least once a second), at most 10 s.
+wait_offload_lines() {
+  local n=$1 what=$2 end=$((SECONDS + 10)) have
+  while :; do
+    have=$(offload_lines)
+    [ "$have" -lt "$n" ] || break
+    [ $SECONDS -lt $end ] || fail "$what: expected $n offload lines in runtime.log, have $have"
+    sleep 0.1
+  done
+  [ "$have" -eq "$n" ] ||
+    fail "$what: expected $n offload lines in runtime.log, have $have: $(last_offload_line)"
+}
+
+# ndp_call FUNC KEY ARGS OUT: an NDP call that must have run on the storage
+# side: exactly one new offload line, saying done.
+ndp_call() {
+  local f=$1 key=$2 input=$2${3:+ $3} out=$4 n last
+  n=$(offload_lines)
+  invoke "$f" "$input" "$out"
+  wait_offload_lines $((n + 1)) "NDP call of ndp/$f on '$key'"
+  last=$(last_offload_line)
+  [[ "$last" == *"ndp/$f on '$key': done"* ]] ||
+    fail "NDP call of ndp/$f on '$key': expected an offload that is done, runtime.log says: $last"
+}
+
+# The first offload of a function after the runtime starts is refused
+# ("loading function") while the runtime loads it; call until one is done.
+warm_up() {
+  local f=$1 input=$2 try n last
+  for try in 1 2 3 4 5 6 7 8 9 10; do
+    n=$(offload_lines)
+    invoke "$f" "$input" "$DATA/warm.out"
+    wait_offload_lines $((n + 1)) "warm-up call $try of ndp/$f"
+    last=$(last_offload_line)
+    [[ "$last" != *": done in "* ]] || return 0
+    sleep 0.3
+  done
+  fail "ndp/$f never ran on the storage side in 10 warm-up calls; last: $last"
+}
+
+warm_up_all() {
+  warm_up wordcount warm
+  warm_up grep "warm w5 w7"
+  warm_up substr "warm w5 w7"
+  warm_up sha256sum warm
+}
+
+same() {  # same FILE1 FILE2 WHAT
+  cmp -s "$1" "$2" || fail "$3: $1 and $2 differ: $(cmp "$1" "$2" 2>&1 | head -n 1)" \
+    "(sizes $(stat -c %s "$1") and $(stat -c %s "$2"))"
+}
+
+storage_to_compute() { topo link-bytes | sed -n 's/.*storage_to_compute=\([0-9]*\).*/\1/p'; }
+
+# CPU time (clock ticks) process $1 used so far.
+cpu_ticks() {
+  local stat fields
+  stat=$(cat "/proc/$1/stat") || return 1
+  read -ra fields <<<"${stat##*) }"  # from field 3 (state) on
+  echo $((fields[11] + fields[12]))  # utime + stime
+}
+
+# ---- 1. the topology, functions and objects ------------------------------------
+
+step "1. topology up ($PREFIX, 10.$SUBNET.x, bluestore on a file)"
+topo up --runtime-args "$ADMIT_ALL" >"$DATA/up.out" 2>&1 || { cat "$DATA/up.out" >&2; fail "ndp-topology.sh up failed"; }
+[ "$(tail -n 1 "$DATA/up.out")" = "invoke=$HOST:8080 upload=$HOST:8002" ] ||
+  fail "expected 'invoke=$HOST:8080 upload=$HOST:8002' last from up, got: $(tail -n 1 "$DATA/up.out")"
+
+threshold=$(sed -n 's/.*objects under \([0-9]*\) bytes.*/\1/p' "$WORKER_LOG" | tail -n 1)
+[ "$threshold" = 500000 ] ||
+  fail "expected the worker to offload objects from 500000 bytes (--ndp-fixed-cost-us 4000)," \
+    "worker.log says '$threshold'"
+
+step "uploading $FUNCS"
+for f in $FUNCS; do
+  timeout 200 "$NF" func upload ndp "$f" "$FUNC_DIR/ndp/$f.wasm" --host "$HOST" --http-timeout 180 \
+    >/dev/null 2>"$DATA/upload.err" || fail "uploading ndp/$f: $(cat "$DATA/upload.err")"
+done
+
+step "making and putting objects"
+# Words w0..w996 in a fixed pseudo-random order, 12 a line: about 1 MB (over
+# the offload threshold; 'known' is under it).
+awk 'BEGIN { s = 12345; for (i = 0; i < 200000; i++) {
+  s = (s * 1103515245 + 12345) % 2147483648; printf "w%d%s", s % 997, (i % 12 == 11) ? "\n" : " " } }' \
+  >"$DATA/warm.txt"
+for i in $(seq 8); do cat "$DATA/warm.txt"; done >"$DATA/text.txt"   # 7.8 MB
+for i in $(seq 60); do cat "$DATA/warm.txt"; done >"$DATA/big.txt"   # 59 MB
+printf 'the cat and the hat\nthe end\n' >"$DATA/known.txt"
+for key in warm text big known; do
+  timeout 120 "$NF" obj put ndp "$key" "$DATA/$key.txt" --host "$HOST" --http-timeout 100 \
+    2>"$DATA/put.err" || fail "obj put $key: $(cat "$DATA/put.err")"
+done
+
+# ---- 2. NDP output = forbid_ndp output = the right output ------------------------
+
+step "2. warm-up: each offloading function once on the storage side"
+warm_up_all
+
+step "2. each function with NDP and with forbid_ndp"
+before_lines=$(offload_lines)
+O=$DATA/out
+mkdir -p "$O"
+
+# put: the same answer, and both objects hold exactly the value.
+value="$(head -c 100000 "$DATA/text.txt") #end"
+printf '%s' "$value" >"$DATA/put-value.txt"
+invoke put "put-ndp $value" "$O/put.ndp"
+invoke put "put-local $value" "$O/put.local" --forbid-ndp
+same "$O/put.ndp" "$O/put.local" "ndp/put with NDP vs forbid_ndp"
+[ "$(cat "$O/put.ndp")" = OK ] || fail "ndp/put: expected output OK, got '$(head -c 200 "$O/put.ndp")'"
+for key in put-ndp put-local; do
+  timeout 60 "$NF" obj get ndp "$key" --host "$HOST" >"$O/$key.obj" || fail "obj get $key failed"
+  same "$O/$key.obj" "$DATA/put-value.txt" "object $key written by ndp/put vs the value put"
+done
+
+# get: the object itself.
+invoke get text "$O/get.ndp"
+invoke get text "$O/get.local" --forbid-ndp
+same "$O/get.ndp" "$O/get.local" "ndp/get text with NDP vs forbid_ndp"
+same "$O/get.ndp" "$DATA/text.txt" "ndp/get text vs the object put"
+
+# wordcount: counts as awk counts them; the link carries far less with NDP.
+awk '{ for (i = 1; i <= NF; i++) c[$i]++ } END { for (w in c) printf "%s\t%d\n", w, c[w] }' \
+  "$DATA/text.txt" | LC_ALL=C sort >"$O/wordcount.expected"
+b0=$(storage_to_compute)
+ndp_call wordcount text "" "$O/wordcount.ndp"
+b1=$(storage_to_compute)
+invoke wordcount text "$O/wordcount.local" --forbid-ndp
+b2=$(storage_to_compute)
+same "$O/wordcount.ndp" "$O/wordcount.local" "ndp/wordcount text with NDP vs forbid_ndp"
+same "$O/wordcount.ndp" "$O/wordcount.expected" "ndp/wordcount text vs awk's word counts"
+ndp_bytes=$((b1 - b0))
+local_bytes=$((b2 - b1))
+text_bytes=$(stat -c %s "$DATA/text.txt")
+echo "   storage->compute bytes for wordcount of $text_bytes bytes: NDP $ndp_bytes, forbid_ndp $local_bytes"
+[ "$local_bytes" -ge "$text_bytes" ] ||
+  fail "forbid_ndp wordcount moved $local_bytes bytes storage->compute, less than the object ($text_bytes)"
+[ $((ndp_bytes * 10)) -lt "$local_bytes" ] ||
+  fail "NDP wordcount moved $ndp_bytes bytes storage->compute, not < 1/10 of forbid_ndp's $local_bytes"
+# A small object (runs locally by the cost model): known counts.
+invoke wordcount known "$O/known.ndp"
+invoke wordcount known "$O/known.local" --forbid-ndp
+same "$O/known.ndp" "$O/known.local" "ndp/wordcount known with NDP vs forbid_ndp"
+printf 'and\t1\ncat\t1\nend\t1\nhat\t1\nthe\t3\n' >"$O/known.expected"
+same "$O/known.ndp" "$O/known.expected" "ndp/wordcount of 'the cat and the hat\\nthe end\\n'"
+
+# grep: the offsets grep -ob finds.
+ndp_call grep text 'w9[0-9] w1' "$O/grep.ndp"
+invoke grep 'text w9[0-9] w1' "$O/grep.local" --forbid-ndp
+same "$O/grep.ndp" "$O/grep.local" "ndp/grep with NDP vs forbid_ndp"
+grep -ob 'w9[0-9] w1' "$DATA/text.txt" | cut -d: -f1 | tr '\n' ' ' >"$O/grep.expected"
+[ -s "$O/grep.expected" ] || fail "test data: no match of 'w9[0-9] w1' in text"
+same "$O/grep.ndp" "$O/grep.expected" "ndp/grep 'w9[0-9] w1' vs grep -ob"
+
+# substr: the first 64 offsets of the literal.
+ndp_call substr text 'w5 w7' "$O/substr.ndp"
+invoke substr 'text w5 w7' "$O/substr.local" --forbid-ndp
+same "$O/substr.ndp" "$O/substr.local" "ndp/substr with NDP vs forbid_ndp"
+grep -obF 'w5 w7' "$DATA/text.txt" | awk 'NR <= 64' | cut -d: -f1 | tr '\n' ' ' >"$O/substr.expected"
+[ "$(wc -w <"$O/substr.expected")" -eq 64 ] || fail "test data: fewer than 64 'w5 w7' in text"
+same "$O/substr.ndp" "$O/substr.expected" "ndp/substr 'w5 w7' vs grep -obF (first 64)"
+
+# sha256sum: what sha256sum says.
+ndp_call sha256sum text "" "$O/sha.ndp"
+invoke sha256sum text "$O/sha.local" --forbid-ndp
+same "$O/sha.ndp" "$O/sha.local" "ndp/sha256sum with NDP vs forbid_ndp"
+text_sha=$(sha256sum "$DATA/text.txt" | cut -c1-64)
+printf '%s' "$text_sha" >"$O/sha.expected"
+same "$O/sha.ndp" "$O/sha.expected" "ndp/sha256sum text vs sha256sum"
+
+# Four offloads (wordcount, grep, substr, sha256sum with NDP), nothing from
+# put, get, the small object or any forbid_ndp call. Past the log's flush.
+sleep 1.5
+n=$(offload_lines)
+[ "$n" -eq $((before_lines + 4)) ] ||
+  fail "expected $((before_lines + 4)) offload lines in runtime.log (4 NDP calls), have $n;" \
+    "the last: $(grep 'offload [0-9][0-9]* ndp/' "$RUNTIME_LOG" | tail -n $((n - before_lines)))"
+
+# ---- 6. missing objects ----------------------------------------------------------
+
+step "6. missing object: same answer with and without NDP; the worker keeps serving"
+for f in get wordcount sha256sum grep; do
+  input=no-such-key
+  [ "$f" != grep ] || input="no-such-key w5"
+  for forbid in false true; do
+    code=$(curl -s --max-time 60 -o "$O/missing.$f.$forbid" -w '%{http_code}' -X POST \
+      "http://$HOST:8080/" \
+      -d "{\"user\":\"ndp\",\"function\":\"$f\",\"input_data\":\"$input\",\"forbid_ndp\":$forbid}") ||
+      fail "ndp/$f on a missing key (forbid_ndp $forbid): curl failed"
+    echo "$code" >>"$O/missing.$f.$forbid"
+  done
+  same "$O/missing.$f.false" "$O/missing.$f.true" "ndp/$f on a missing key: NDP vs forbid_ndp answer"
+  # The function outputs "FAILED - no object found with the given key" and
+  # returns 1; a failed call answers 500 with the return value
+  # (docs/http-api.md).
+  printf 'Call failed (return value=1)500\n' >"$O/missing.expected"
+  same "$O/missing.$f.false" "$O/missing.expected" "ndp/$f on a missing key: answer (body, then status)"
+done
+if timeout 60 "$NF" func invoke ndp get --host "$HOST" --input no-such-key >"$O/missing.cli" 2>&1; then
+  fail "func invoke ndp get on a missing key exited 0: $(cat "$O/missing.cli")"
+fi
+curl -sf --max-time 10 "http://$HOST:8002/ping" >/dev/null || fail "the worker stopped answering /ping"
+invoke get known "$O/known.get"
+same "$O/known.get" "$DATA/known.txt" "ndp/get known after the failed calls"
+topo status >"$O/status" 2>&1 || fail "the topology is not all up after the failed calls: $(cat "$O/status")"
+
+# ---- 3. the storage runtime killed during an offload -------------------------------
+
+step "3. storage runtime killed (SIGKILL) during an offloaded wordcount of 59 MB"
+invoke wordcount big "$O/big.local" --forbid-ndp
+[ "$(wc -l <"$O/big.local")" -eq 997 ] ||
+  fail "ndp/wordcount big (forbid_ndp): expected 997 words, got $(wc -l <"$O/big.local") lines"
+runtime_pid=$(cat "$TOPO/runtime.pid")
+warnings=$(grep -c 'runs locally' "$WORKER_LOG" || true)
+cpu0=$(cpu_ticks "$runtime_pid")
+started=$SECONDS
+timeout 200 "$NF" func invoke ndp wordcount --host "$HOST" --http-timeout 180 --input big \
+  >"$O/big.ndp" 2>"$O/big.ndp.err" &
+call_pid=$!
+# Kill once the runtime has spent 0.4 s of CPU on the call (the whole call
+# takes it about 2 s): it is then certainly inside the offload.
+end=$((SECONDS + 60))
+while [ $(($(cpu_ticks "$runtime_pid") - cpu0)) -lt 40 ]; do
+  kill -0 "$call_pid" 2>/dev/null ||
+    fail "the NDP wordcount of big ended before the runtime had spent 0.4 s of CPU on it" \
+      "(it used $(($(cpu_ticks "$runtime_pid") - cpu0)) ticks); was it offloaded?"
+  [ $SECONDS -lt $end ] || fail "the storage runtime spent no CPU on the NDP wordcount of big in 60 s"
+  sleep 0.05
+done
+echo "   killing the runtime (pid $runtime_pid) $((SECONDS - started))s into the call," \
+  "after $(($(cpu_ticks "$runtime_pid") - cpu0)) ticks of its CPU"
+topo stop-runtime --kill >/dev/null
+call_rc=0
+wait "$call_pid" || call_rc=$?
+[ "$call_rc" -eq 0 ] || fail "the NDP wordcount of big failed when the runtime died (exit $call_rc):" \
+  "$(head -c 300 "$O/big.ndp.err")"
+same "$O/big.ndp" "$O/big.local" "ndp/wordcount big with the runtime killed mid-call vs forbid_ndp"
+new_warnings=$(grep 'runs locally' "$WORKER_LOG" | tail -n +$((warnings + 1)))
+if [ "$(grep -c . <<<"$new_warnings")" -ne 1 ] ||
+  [[ "$new_warnings" != *"ndp/wordcount on 'big' runs locally"* ]]; then
+  fail "expected one 'ndp/wordcount on 'big' runs locally' warning in worker.log, got: '$new_warnings'"
+fi
+[[ "$new_warnings" != *"refused"* ]] ||
+  fail "the runtime refused instead of dying mid-call: $new_warnings"
+echo "   worker.log: ${new_warnings#*runs locally: }"
+
+step "3. up again: a new runtime, NDP works again"
+topo up --runtime-args "$ADMIT_ALL" >"$DATA/up.out" 2>&1 || { cat "$DATA/up.out" >&2; fail "up after the runtime was killed failed"; }
+[ "$(cat "$TOPO/runtime.pid")" != "$runtime_pid" ] || fail "up did not start a new storage runtime"
+warm_up wordcount warm
+ndp_call wordcount text "" "$O/wordcount.again"
+same "$O/wordcount.again" "$O/wordcount.local" "ndp/wordcount text on the new runtime vs forbid_ndp"
+
+# ---- 4. overload refusal -------------------------------------------------------
+
+step "4. runtime with --max-load-per-core 0 refuses; the call runs locally"
+topo stop-runtime >/dev/null
+topo up --runtime-args "--max-load-per-core 0" >"$DATA/up.out" 2>&1 ||
+  { cat "$DATA/up.out" >&2; fail "up with --max-load-per-core 0 failed"; }
+echo "   load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+n=$(offload_lines)
+warnings=$(grep -c 'runs locally' "$WORKER_LOG" || true)
+invoke wordcount text "$O/wordcount.overloaded"
+same "$O/wordcount.overloaded" "$O/wordcount.local" "ndp/wordcount text refused for load vs forbid_ndp"
+wait_offload_lines $((n + 1)) "NDP call to an overloaded runtime"
+last=$(last_offload_line)
+[[ "$last" == *"ndp/wordcount on 'text': refused"*"overloaded"* ]] ||
+  fail "expected runtime.log to say the wordcount was refused as overloaded, it says: $last"
+new_warnings=$(grep 'runs locally' "$WORKER_LOG" | tail -n +$((warnings + 1)))
+[[ "$new_warnings" == *"ndp/wordcount on 'text' runs locally: refused by the storage side: overloaded"* ]] ||
+  fail "expected worker.log to say the wordcount ran locally, refused as overloaded; got: '$new_warnings'"
+
+step "4. back to a runtime that admits"
+topo stop-runtime >/dev/null
+topo up --runtime-args "$ADMIT_ALL" >"$DATA/up.out" 2>&1 || { cat "$DATA/up.out" >&2; fail "up after the overload part failed"; }
+sleep 1.1  # past the worker's back-off after a refusal for load
+warm_up sha256sum warm
+
+# ---- 5. OSD killed and restarted under a writer ------------------------------------
+
+step "5. OSD killed and restarted while 200 small objects are put"
+mkdir -p "$DATA/osd"
+osd_pid_file=$TOPO/ceph/run/osd.0.pid
+osd_pid=$(cat "$osd_pid_file")
+writer() {
+  local i start deadline=$((SECONDS + 120))
+  for i in $(seq 1 200); do
+    [ $SECONDS -lt $deadline ] || break
+    printf 'object %d\n%s\n' "$i" "$(head -c 30 /dev/urandom | base64)" >"$DATA/osd/$i"
+    start=$(date +%s%N)
+    if timeout 60 "$NF" obj put ndp "osd-$i" "$DATA/osd/$i" --host "$HOST" --http-timeout 50 \
+      2>>"$DATA/osd/errors"; then
+      echo "$i ok $start $(date +%s%N)"
+    else
+      echo "$i failed $start $(date +%s%N)"
+    fi
+  done >"$DATA/osd/log"
+}
+writer 8>&- &
+writer_pid=$!
+end=$((SECONDS + 60))
+until [ "$(wc -l 2>/dev/null <"$DATA/osd/log" || echo 0)" -ge 40 ]; do
+  kill -0 "$writer_pid" 2>/dev/null || fail "the writer ended before 40 puts"
+  [ $SECONDS -lt $end ] || fail "the writer did not make 40 puts in 60 s"
+  sleep 0.05
+done
+restart_start=$(date +%s%N)
+ip netns exec "${PREFIX}storage" env NEARFAAS_NDP_SOCKET="$TOPO/ndp.sock" \
+  NEARFAAS_CEPH_CLASS_DIR="$CLASS_DIR" "$SCRIPTS/ceph.sh" restart-osd --kill --dir "$TOPO/ceph" \
+  >"$DATA/restart-osd.out" 2>&1 8>&- ||
+  fail "ceph.sh restart-osd --kill failed: $(cat "$DATA/restart-osd.out")"
+restart_end=$(date +%s%N)
+[ "$(cat "$osd_pid_file")" != "$osd_pid" ] || fail "the OSD pid did not change on restart-osd"
+! grep -qs '^State:[[:space:]]*[RSD]' "/proc/$osd_pid/status" || fail "the old OSD ($osd_pid) still runs"
+echo "   OSD $osd_pid killed, $(cat "$osd_pid_file") up, in $(((restart_end - restart_start) / 1000000)) ms"
+wait "$writer_pid" || fail "the writer loop failed"
+acked=$(awk '$2 == "ok"' "$DATA/osd/log" | wc -l)
+before=$(awk -v t="$restart_start" '$2 == "ok" && $4 < t' "$DATA/osd/log" | wc -l)
+after=$(awk -v t="$restart_end" '$2 == "ok" && $3 > t' "$DATA/osd/log" | wc -l)
+echo "   puts: $(wc -l <"$DATA/osd/log") made, $acked acknowledged ($before before the kill," \
+  "$after after the restart)"
+if [ "$acked" -lt "$(wc -l <"$DATA/osd/log")" ]; then
+  echo "   failed puts (allowed, not acknowledged): $(awk '$2 != "ok" { printf "%s ", $1 }' "$DATA/osd/log")"
+  echo "   their errors: $(sort "$DATA/osd/errors" | uniq -c | sort -rn | head -n 5)"
+fi
+if [ "$before" -lt 1 ] || [ "$after" -lt 1 ]; then
+  fail "expected acknowledged puts both before the kill ($before) and after the restart ($after)"
+fi
+awk '$2 == "ok" { print $1 }' "$DATA/osd/log" >"$DATA/osd/acked"
+step "5. reading back the $acked acknowledged objects"
+while read -r i; do
+  timeout 60 "$NF" obj get ndp "osd-$i" --host "$HOST" --http-timeout 50 </dev/null >"$DATA/osd/got" \
+    2>"$DATA/osd/get.err" || fail "acknowledged object osd-$i is lost: $(cat "$DATA/osd/get.err")"
+  cmp -s "$DATA/osd/got" "$DATA/osd/$i" ||
+    fail "acknowledged object osd-$i reads back as '$(head -c 100 "$DATA/osd/got")'," \
+      "put was '$(head -c 100 "$DATA/osd/$i")'"
+done <"$DATA/osd/acked"
+
+step "5. after the OSD restart: NDP through the new OSD's class"
+ndp_call sha256sum text "" "$O/sha.after"
+same "$O/sha.after" "$O/sha.expected" "ndp/sha256sum text after the OSD restart vs sha256sum"
+topo status >"$O/status" 2>&1 || fail "the topology is not all up at the end: $(cat "$O/status")"
