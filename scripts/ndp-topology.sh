@@ -31,6 +31,8 @@ commands:
   link-bytes print the bytes sent each way over the compute-storage link:
              'compute_to_storage=N storage_to_compute=N'
   restart-runtime  stop the storage runtime (--kill: SIGKILL) and start it again
+  restart-osd      stop the OSD (--kill: SIGKILL, as in a crash) and start it
+                   again, with the environment that points its class at the runtime
   stop-runtime     stop the storage runtime (--kill: SIGKILL); 'up' starts it again
 
 options (environment variable in brackets):
@@ -58,7 +60,8 @@ RATE=${NEARFAAS_LINK_RATE:-1gbit}
 RATE_GIVEN=${NEARFAAS_LINK_RATE:+1}
 NEARFAAS=${NEARFAAS_BIN:-$ROOT/build/nearfaas}
 CLASS_DIR=${NEARFAAS_CEPH_CLASS_DIR:-$ROOT/build/ceph-classes}
-CEPH_STORE=memstore
+CEPH_STORE=${NEARFAAS_CEPH_STORE:-memstore}
+CEPH_STORE_GIVEN=${NEARFAAS_CEPH_STORE:+1}
 CACHE_DIR=${NEARFAAS_CODE_CACHE:-}
 WORKER_ARGS=""
 RUNTIME_ARGS=""
@@ -76,7 +79,7 @@ die() {
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    up | down | status | link-bytes | restart-runtime | stop-runtime)
+    up | down | status | link-bytes | restart-runtime | stop-runtime | restart-osd)
       [ -z "$CMD" ] || die "more than one command"
       CMD=$1 ;;
     rate)
@@ -86,7 +89,7 @@ while [ $# -gt 0 ]; do
     --rate) RATE=${2:?--rate needs a value}; RATE_GIVEN=1; shift ;;
     --nearfaas) NEARFAAS=${2:?--nearfaas needs a value}; shift ;;
     --class-dir) CLASS_DIR=${2:?--class-dir needs a value}; shift ;;
-    --ceph-store) CEPH_STORE=${2:?--ceph-store needs a value}; shift ;;
+    --ceph-store) CEPH_STORE=${2:?--ceph-store needs a value}; CEPH_STORE_GIVEN=1; shift ;;
     --cache-dir) CACHE_DIR=${2:?--cache-dir needs a value}; shift ;;
     --worker-args) WORKER_ARGS=${2?--worker-args needs a value}; shift ;;
     --runtime-args) RUNTIME_ARGS=${2?--runtime-args needs a value}; shift ;;
@@ -276,16 +279,21 @@ worker_up() {
 
 # ---- commands ----------------------------------------------------------------
 
+save_state() { printf 'RATE=%s\nCEPH_STORE=%s\n' "$RATE" "$CEPH_STORE" >"$STATE"; }
+
 cmd_up() {
   [ -x "$NEARFAAS" ] || die "no $NEARFAAS: build first (scripts/build.sh)"
   [ -f "$CLASS_DIR/libcls_nearfaas.so" ] || die "no $CLASS_DIR/libcls_nearfaas.so: build first"
-  # A topology already up keeps its rate unless one is given.
-  if [ -f "$STATE" ] && [ -z "$RATE_GIVEN" ]; then
+  # A topology already up keeps its rate and store unless they are given.
+  if [ -f "$STATE" ]; then
+    local given_rate=$RATE given_store=$CEPH_STORE
     # shellcheck disable=SC1090
     . "$STATE"
+    [ -z "$RATE_GIVEN" ] || RATE=$given_rate
+    [ -z "$CEPH_STORE_GIVEN" ] || CEPH_STORE=$given_store
   fi
   rate_bits "$RATE" >/dev/null
-  echo "RATE=$RATE" >"$STATE"
+  save_state
   network_up
   mkdir -p "$CACHE_DIR"
   ceph up --addr $STORAGE_IP --store "$CEPH_STORE" >"$DIR/ceph-up.log" 2>&1 ||
@@ -337,7 +345,7 @@ cmd_rate() {
   shape $NS_COMPUTE $LINK_C "$NEW_RATE" change
   shape $NS_STORAGE $LINK_S "$NEW_RATE" change
   RATE=$NEW_RATE
-  echo "RATE=$RATE" >"$STATE"
+  save_state
   stop_daemon worker
   worker_up
   echo "ndp-topology.sh: link rate $RATE"
@@ -367,4 +375,7 @@ case "$CMD" in
   restart-runtime)
     stop_daemon runtime "$([ $KILL = 1 ] && echo KILL || echo TERM)"
     runtime_up ;;
+  restart-osd)
+    ns_exists $NS_STORAGE || die "the topology is not up"
+    if [ $KILL = 1 ]; then ceph restart-osd --kill; else ceph restart-osd; fi ;;
 esac

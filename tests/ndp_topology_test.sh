@@ -466,10 +466,8 @@ until [ "$(wc -l 2>/dev/null <"$DATA/osd/log" || echo 0)" -ge 40 ]; do
   sleep 0.05
 done
 restart_start=$(date +%s%N)
-ip netns exec "${PREFIX}storage" env NEARFAAS_NDP_SOCKET="$TOPO/ndp.sock" \
-  NEARFAAS_CEPH_CLASS_DIR="$CLASS_DIR" "$SCRIPTS/ceph.sh" restart-osd --kill --dir "$TOPO/ceph" \
-  >"$DATA/restart-osd.out" 2>&1 8>&- ||
-  fail "ceph.sh restart-osd --kill failed: $(cat "$DATA/restart-osd.out")"
+topo restart-osd --kill >"$DATA/restart-osd.out" 2>&1 ||
+  fail "ndp-topology.sh restart-osd --kill failed: $(cat "$DATA/restart-osd.out")"
 restart_end=$(date +%s%N)
 [ "$(cat "$osd_pid_file")" != "$osd_pid" ] || fail "the OSD pid did not change on restart-osd"
 ! grep -qs '^State:[[:space:]]*[RSD]' "/proc/$osd_pid/status" || fail "the old OSD ($osd_pid) still runs"

@@ -155,7 +155,10 @@ std::optional<int32_t> Offloader::exchange(faaslet::Faaslet& caller,
     return std::nullopt;
   }
   if (reply->verdict != Verdict::Done) {
-    refusedForLoad = reply->reason.find("overloaded") != std::string::npos;
+    // Overload, or no runtime beside that OSD: asking again at once would
+    // only add a round trip to each call.
+    refusedForLoad = reply->reason.find("overloaded") != std::string::npos ||
+                     reply->reason.find("no storage runtime") != std::string::npos;
     whyNot = (reply->verdict == Verdict::ProcessLocally ? "refused by the storage side: "
                                                         : "failed on the storage side: ") +
              reply->reason;

@@ -38,7 +38,8 @@ struct CostModel {
   // offloading starts to pay at each rate; this default sits in the ranges it
   // found here (docs/ndp.md, "Cost model").
   std::chrono::microseconds fixedCost{20'000};
-  // After the storage side refused for load, run locally this long.
+  // After the storage side refused for load (or had no runtime), run
+  // locally this long.
   std::chrono::milliseconds refusalBackoff{1000};
 
   // Smallest object worth offloading with a delta of `deltaBytes`.
