@@ -4,8 +4,9 @@
 //   ndp_bench gen --size BYTES --seed N --out FILE
 //       text of words drawn from a 10,000-word vocabulary with a Zipf
 //       distribution (s = 1), separated by spaces and newlines
-//   ndp_bench time --host H --port P --function F --input I [--forbid-ndp] --runs N
-//       calls user "ndp" function F N times (after one untimed warm-up call),
+//   ndp_bench time --host H --port P --function F --input I [--forbid-ndp]
+//                  [--warmup W] --runs N
+//       calls user "ndp" function F N times (after W untimed calls, default 1),
 //       checks every output is the same, prints
 //       "median_s=X min_s=Y output_sha=Z output_bytes=B"
 //   ndp_bench concurrent --host H --port P --function F --keys K1,K2,...
@@ -114,22 +115,19 @@ std::string fingerprint(const std::string& s) {
   return buf;
 }
 
-int timeCalls(const Target& t, const std::string& input, unsigned runs) {
-  std::string error;
-  std::string first = invoke(t, input, error);  // warm-up
-  if (!error.empty()) {
-    std::fprintf(stderr, "ndp_bench: %s: %s\n", t.function.c_str(), error.c_str());
-    return 1;
-  }
+int timeCalls(const Target& t, const std::string& input, unsigned warmups, unsigned runs) {
+  std::string error, first;
   std::vector<double> seconds;
-  for (unsigned i = 0; i < runs; ++i) {
+  for (unsigned i = 0; i < warmups + runs; ++i) {
     auto start = Clock::now();
     std::string out = invoke(t, input, error);
-    seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+    if (i >= warmups)
+      seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
     if (!error.empty()) {
       std::fprintf(stderr, "ndp_bench: %s: %s\n", t.function.c_str(), error.c_str());
       return 1;
     }
+    if (i == 0) first = out;
     if (out != first) {
       std::fprintf(stderr, "ndp_bench: %s: output of run %u differs from the first\n",
                    t.function.c_str(), i + 1);
@@ -183,7 +181,7 @@ int main(int argc, char** argv) {
 
   Target t;
   std::string input;
-  unsigned runs = 3;
+  unsigned runs = 3, warmups = 1;
   auto* tm = app.add_subcommand("time", "median latency of a function");
   for (auto* c : {tm}) {
     c->add_option("--host", t.host)->capture_default_str();
@@ -193,7 +191,8 @@ int main(int argc, char** argv) {
   }
   tm->add_option("--input", input)->required();
   tm->add_option("--runs", runs)->capture_default_str()->check(CLI::Range(1u, 1000u));
-  tm->callback([&] { status = timeCalls(t, input, runs); });
+  tm->add_option("--warmup", warmups, "untimed calls first")->capture_default_str();
+  tm->callback([&] { status = timeCalls(t, input, warmups, runs); });
 
   std::vector<std::string> keys;
   unsigned calls = 3;

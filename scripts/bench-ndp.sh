@@ -136,30 +136,34 @@ for i in $(seq $CLIENTS); do put_object "c16_$i" $((16 * MB)) $((100 + i)); done
 
 # ---- measuring ---------------------------------------------------------------
 
+# grep looks for a word of Zipf rank 1000 (ndp_bench's wordFor(1000)): a
+# needle, not a quarter of the text.
 input_for() {  # function key
   case "$1" in
-    grep) echo "$2 kalo" ;;
+    grep) echo "$2 bepene" ;;
     *) echo "$2" ;;
   esac
 }
 
 # Prints "median sha bytes_per_call" for function $1 on key $2 at $3
-# (local|ndp|forbid), RUNS runs after one warm-up call.
+# (local|ndp|forbid): one warm-up call, then RUNS timed ones whose link
+# bytes are counted.
 measure() {
   local f=$1 key=$2 mode=$3 host=$TOPO_HOST port=$TOPO_PORT flag="" before after out
   [ "$mode" = local ] && host=127.0.0.1 port=$LOCAL_PORT
   [ "$mode" = forbid ] && flag=--forbid-ndp
+  local args=(--host "$host" --port "$port" --function "$f" --input "$(input_for "$f" "$key")")
+  "$BENCH" time "${args[@]}" --warmup 0 --runs 1 $flag >/dev/null
   before=$(topology link-bytes)
-  out=$("$BENCH" time --host "$host" --port "$port" --function "$f" \
-    --input "$(input_for "$f" "$key")" --runs "$RUNS" $flag)
+  out=$("$BENCH" time "${args[@]}" --warmup 0 --runs "$RUNS" $flag)
   after=$(topology link-bytes)
   local bytes
-  bytes=$(python_free_delta "$before" "$after")
-  echo "$(kv median_s "$out") $(kv output_sha "$out") $((bytes / (RUNS + 1)))"
+  bytes=$(link_delta "$before" "$after")
+  echo "$(kv median_s "$out") $(kv output_sha "$out") $((bytes / RUNS))"
 }
 kv() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # Bytes both ways between two link-bytes readings.
-python_free_delta() {
+link_delta() {
   local b1 b2 a1 a2
   b1=$(kv compute_to_storage "$1")
   b2=$(kv storage_to_compute "$1")

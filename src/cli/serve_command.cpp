@@ -74,7 +74,7 @@ Result<std::unique_ptr<ndp::Offloader>> startOffloader(const NdpArgs& a, sched::
   spdlog::info(
       "ndp: storage calls offload to the storage runtimes; deltas served on {}; objects under "
       "{} bytes (at {}) run locally",
-      (*offloader)->endpointAddress(), settings.cost.minObjectBytes(0), a.linkRate);
+      (*offloader)->endpointAddress(), settings.cost.minObjectBytes(0, 0), a.linkRate);
   return offloader;
 }
 #endif
@@ -148,7 +148,7 @@ void addServeCommand(CLI::App& app, int& exitStatus) {
                 "bandwidth to the storage nodes (e.g. 1gbit, 100mbit), for the offload cost model")
       ->capture_default_str();
   s->add_option("--ndp-fixed-cost-us", a->ndp.fixedCostUs,
-                "fixed cost of one offload in microseconds, for the cost model (default 20000)");
+                "fixed cost of one offload in microseconds, for the cost model (default 10000)");
   a->node.addTo(*s, true);
   s->callback([a, &exitStatus] { exitStatus = serve(*a); });
 }

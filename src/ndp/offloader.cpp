@@ -37,9 +37,9 @@ uint64_t deltaBytes(const faaslet::MemoryDelta& d) {
 
 }  // namespace
 
-uint64_t CostModel::minObjectBytes(uint64_t deltaBytes) const {
+uint64_t CostModel::minObjectBytes(uint64_t deltaBytes, uint64_t resultBytes) const {
   double fixedBytes = std::chrono::duration<double>(fixedCost).count() * linkBitsPerSecond / 8;
-  return static_cast<uint64_t>(std::ceil(fixedBytes)) + 2 * deltaBytes;
+  return static_cast<uint64_t>(std::ceil(fixedBytes)) + deltaBytes + resultBytes;
 }
 
 Result<std::unique_ptr<Offloader>> Offloader::start(storage::RadosStore& store,
@@ -91,16 +91,28 @@ std::optional<int32_t> Offloader::offload(faaslet::Faaslet& caller,
     count(&OffloaderStats::failed);
     return std::nullopt;
   }
-  if (info->size < settings_.cost.minObjectBytes(deltaBytes(*delta))) {
+  const std::string function = request.user + "/" + request.function;
+  uint64_t outBytes = deltaBytes(*delta), expectedResult = outBytes;
+  {
+    std::lock_guard l(statsMutex_);
+    if (auto it = resultBytes_.find(function); it != resultBytes_.end())
+      expectedResult = it->second;
+  }
+  if (info->size < settings_.cost.minObjectBytes(outBytes, expectedResult)) {
     count(&OffloaderStats::small);
     return std::nullopt;
   }
   std::string whyNot;
   bool refusedForLoad = false;
+  uint64_t resultSize = 0;
   auto started = std::chrono::steady_clock::now();
-  auto rv = exchange(caller, request, call, std::move(*delta), whyNot, refusedForLoad);
+  auto rv = exchange(caller, request, call, std::move(*delta), whyNot, refusedForLoad, resultSize);
   if (rv) {
     count(&OffloaderStats::offloaded);
+    {
+      std::lock_guard l(statsMutex_);
+      resultBytes_[function] = resultSize;
+    }
     spdlog::debug(
         "ndp: {} ran near the data ({} bytes) in {:.2f} ms", where, info->size,
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
@@ -121,7 +133,7 @@ std::optional<int32_t> Offloader::exchange(faaslet::Faaslet& caller,
                                            const host::CallRequest& request,
                                            const host::CallServices::StorageCall& call,
                                            faaslet::MemoryDelta delta, std::string& whyNot,
-                                           bool& refusedForLoad) {
+                                           bool& refusedForLoad, uint64_t& resultSize) {
   OffloadRequest out;
   out.callId = nextCallId_.fetch_add(1);
   out.user = request.user;
@@ -176,6 +188,8 @@ std::optional<int32_t> Offloader::exchange(faaslet::Faaslet& caller,
     whyNot = "the result's globals do not match the function";
     return std::nullopt;
   }
+  resultSize = deltaBytes(result->delta) + result->output.size() + result->stdoutText.size() +
+               result->stderrText.size();
   if (auto r = caller.applyDelta(result->delta); !r)
     throw wasm::HostTrap(wasm::TrapKind::Host,
                          "applying the result of a storage call: " + r.error().message);

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,23 +28,26 @@ namespace nearfaas::ndp {
 
 // The cost model. Offloading saves moving the object over the link from the
 // storage nodes; it costs a fixed overhead (exec round trip, restoring a
-// Faaslet, connection set-up) and moving the caller's memory delta there and
-// the changed pages back (estimated as the same size again). A call is
-// offloaded iff
-//     object bytes > fixedCost * link rate + 2 * delta bytes
-// and the storage side has not refused for load within `refusalBackoff`.
+// Faaslet, connection set-up), moving the caller's memory delta there, and
+// moving what the call changed back (its result: for the first offload of a
+// function estimated as the delta's size, then the size of that function's
+// last result). A call is offloaded iff
+//     object bytes > fixedCost * link rate + delta bytes + result bytes
+// and the storage side has not refused for load (or lacked a runtime)
+// within `refusalBackoff`.
 struct CostModel {
   double linkBitsPerSecond = 1e9;  // compute <-> storage link
   // Fixed overhead of an offload. scripts/bench-ndp.sh measures where
   // offloading starts to pay at each rate; this default sits in the ranges it
   // found here (docs/ndp.md, "Cost model").
-  std::chrono::microseconds fixedCost{20'000};
+  std::chrono::microseconds fixedCost{10'000};
   // After the storage side refused for load (or had no runtime), run
   // locally this long.
   std::chrono::milliseconds refusalBackoff{1000};
 
-  // Smallest object worth offloading with a delta of `deltaBytes`.
-  uint64_t minObjectBytes(uint64_t deltaBytes) const;
+  // Smallest object worth offloading with a delta of `deltaBytes` and an
+  // expected result of `resultBytes`.
+  uint64_t minObjectBytes(uint64_t deltaBytes, uint64_t resultBytes) const;
 };
 
 struct OffloaderSettings {
@@ -82,7 +86,7 @@ class Offloader final : public sched::StorageOffloader {
   std::optional<int32_t> exchange(faaslet::Faaslet& caller, const host::CallRequest& request,
                                   const host::CallServices::StorageCall& call,
                                   faaslet::MemoryDelta delta, std::string& whyNot,
-                                  bool& refusedForLoad);
+                                  bool& refusedForLoad, uint64_t& resultSize);
 
   storage::RadosStore& store_;
   OffloaderSettings settings_;
@@ -92,6 +96,8 @@ class Offloader final : public sched::StorageOffloader {
 
   mutable std::mutex statsMutex_;
   OffloaderStats stats_;
+  // Bytes of the last result per "user/function" (guarded by statsMutex_).
+  std::map<std::string, uint64_t> resultBytes_;
 };
 
 }  // namespace nearfaas::ndp
