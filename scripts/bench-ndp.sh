@@ -121,7 +121,10 @@ done
 put_object() {  # key size seed
   local file=$WORK/$1.txt
   "$BENCH" gen --size "$2" --seed "$3" --out "$file"
-  client obj put ndp "$1" "$file" --host "$TOPO_HOST"
+  # One retry: a 128 MB upload was once reset by the worker (not reproduced;
+  # the retry says so on stderr when it happens).
+  client obj put ndp "$1" "$file" --host "$TOPO_HOST" ||
+    { say "retrying the upload of $1"; client obj put ndp "$1" "$file" --host "$TOPO_HOST"; }
   client obj put ndp "$1" "$file" --host 127.0.0.1 --upload-port "$LOCAL_UPLOAD"
   rm -f "$file"
 }
@@ -186,19 +189,20 @@ for rate in $RATES; do
   bits=$(rate_bits "$rate")
 
   # Where offloading starts to pay: the cost model off (fixed cost 1 us).
+  # The crossover is the smallest size from which NDP is faster at every
+  # larger size tried (one noisy point must not make it).
   say "link $rate: crossover"
   topology rate "$rate" --worker-args "$WORKER_ARGS --ndp-fixed-cost-us 1" >/dev/null
-  CROSSOVER[$rate]="none up to the largest size tried"
+  CROSSOVER[$rate]="not within the sizes tried"
+  wins=()
   for b in $CROSSOVER_SIZES; do
     read -r tn shan _ <<<"$(measure wordcount "small$b" ndp)"
     read -r tf shaf _ <<<"$(measure wordcount "small$b" forbid)"
     [ "$shan" = "$shaf" ] || { say "MISMATCH wordcount small$b"; FAILED=1; }
     echo "crossover $rate ${b}B: ndp $(calc "$tn * 1000") ms, forbid_ndp $(calc "$tf * 1000") ms"
-    if awk "BEGIN { exit !($tn < $tf) }"; then
-      CROSSOVER[$rate]="$b bytes (fixed cost about $(calc "$b * 8 / $bits * 1000000") us)"
-      break
-    fi
+    if awk "BEGIN { exit !($tn < $tf) }"; then wins+=("$b"); else wins=(); fi
   done
+  [ ${#wins[@]} -eq 0 ] || CROSSOVER[$rate]="${wins[0]} bytes (wordcount)"
   topology rate "$rate" --worker-args "$WORKER_ARGS" >/dev/null
 
   echo
