@@ -1,5 +1,7 @@
-// NDP on one host: objects of the caller's user in the object store, and
-// storage calls that run the function pointer in the calling Faaslet.
+// The NDP host functions: objects of the caller's user in the object store,
+// and storage calls, which the services above may run next to the object
+// (CallServices::offloadStorageCall; docs/ndp.md) and otherwise run the
+// function pointer in the calling Faaslet.
 //
 // Deliberate difference from Faasm-NDP (docs/faasm-differences.md):
 // __faasmndp_getMmap answers NULL, not -1, when the object is missing or the
