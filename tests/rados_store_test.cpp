@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "base/process.h"
+#include "sched/node.h"
 #include "storage/rados_store.h"
 #include "store_contract.h"
 
@@ -317,6 +318,41 @@ TEST_F(RadosStoreTest, ClusterRefusingAWriteGivesTooLarge) {
 }
 
 // Names are flat in RADOS: an object and objects "below" it coexist.
+// Workers sharing a cluster share generated code: a second node, with an
+// empty code cache of its own, runs a function with the code the first one
+// generated and generates nothing itself.
+TEST_F(RadosStoreTest, NodesShareGeneratedCode) {
+  auto wasm = readFile(fs::path(NEARFAAS_FUNC_DIR) / "demo/hello.wasm");
+  ASSERT_TRUE(wasm.has_value()) << wasm.error().message;
+  char pattern[] = "/tmp/nearfaas-share-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  fs::path root = pattern;
+  auto openNode = [&](const std::string& name) {
+    sched::NodeConfig c;
+    c.dataDir = root / name;
+    c.codeCacheDir = root / name / "code";
+    c.scheduler.slots = 1;
+    c.shareGeneratedCode = true;
+    auto store = RadosStore::open(configFor(conf()));
+    EXPECT_TRUE(store.has_value()) << store.error().message;
+    return sched::Node::open(c, std::move(*store));
+  };
+  {
+    auto first = openNode("first");
+    ASSERT_TRUE(first.has_value()) << first.error().message;
+    ASSERT_TRUE((*first)->functions().add("demo", "hello", *wasm).has_value());
+    EXPECT_EQ((*first)->engine().stats().compiled.load(), 1u);
+    auto second = openNode("second");
+    ASSERT_TRUE(second.has_value()) << second.error().message;
+    host::CallOutcome out = (*second)->scheduler().call({"demo", "hello"});
+    EXPECT_EQ(out.error, "");
+    EXPECT_EQ(std::string(out.output.begin(), out.output.end()), "Hello Faasm!");
+    EXPECT_EQ((*second)->engine().stats().compiled.load(), 0u);
+    EXPECT_EQ((*second)->engine().stats().diskHits.load(), 1u);
+  }
+  fs::remove_all(root);
+}
+
 TEST_F(RadosStoreTest, KeysAreFlatNames) {
   ASSERT_TRUE(store_->put("b", "a", bytesOf("1")).has_value());
   ASSERT_TRUE(store_->put("b", "a/b", bytesOf("2")).has_value());

@@ -50,6 +50,7 @@ Result<std::unique_ptr<sched::Node>> NodeOptions::open() const {
   rc.pool = pool;
   auto callSeconds = std::chrono::ceil<std::chrono::seconds>(c.scheduler.callTimeout);
   rc.timeouts.osdOp = std::max(rc.timeouts.osdOp, callSeconds + std::chrono::seconds(10));
+  c.shareGeneratedCode = true;  // workers sharing a cluster share code
   auto rados = storage::RadosStore::open(rc);
   if (!rados) return fail("cannot open the RADOS store: ", rados.error().message);
   return sched::Node::open(c, std::move(*rados));

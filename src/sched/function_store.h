@@ -4,6 +4,7 @@
 #pragma once
 
 #include <expected>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,8 +40,12 @@ std::string functionKey(std::string_view user, std::string_view name);
 
 class FunctionStore {
  public:
+  // With `shareGeneratedCode`, generated code also lives in the store
+  // (storage::kCodeBucket): a worker fetches what another generated instead
+  // of generating it again, and publishes what it generated. The store is
+  // then trusted with native code, as it is with functions.
   FunctionStore(storage::ObjectStore& objects, wasm::Engine& engine, const wasm::HostRegistry& host,
-                faaslet::FaasletSettings settings = {});
+                faaslet::FaasletSettings settings = {}, bool shareGeneratedCode = false);
 
   // Validates and compiles `wasm` (imports are checked against the host) and
   // stores it; replaces an existing function (and its Proto-Faaslet).
@@ -68,11 +73,16 @@ class FunctionStore {
 
  private:
   Result<std::shared_ptr<faaslet::ProtoFaaslet>> build(std::span<const uint8_t> wasm);
+  // Shared generated code: puts the store's copy into the local code cache
+  // if the cache lacks it; false if the store has none.
+  bool fetchGeneratedCode(const std::filesystem::path& cached);
+  void publishGeneratedCode(const std::filesystem::path& cached);
 
   storage::ObjectStore& objects_;
   wasm::Engine& engine_;
   const wasm::HostRegistry& host_;
   faaslet::FaasletSettings settings_;
+  bool shareGeneratedCode_ = false;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<faaslet::ProtoFaaslet>, std::less<>> protos_;
 };

@@ -34,8 +34,8 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
   if (!config.cc.empty()) ec.compiler.cc = config.cc;
   n->engine_ = std::make_unique<wasm::Engine>(ec);
   host::registerFaasmHost(n->host_);
-  n->functions_ =
-      std::make_unique<FunctionStore>(*n->objects_, *n->engine_, n->host_, config.faaslet);
+  n->functions_ = std::make_unique<FunctionStore>(*n->objects_, *n->engine_, n->host_,
+                                                  config.faaslet, config.shareGeneratedCode);
   n->scheduler_ =
       std::make_unique<Scheduler>(*n->functions_, n->state_, *n->objects_, config.scheduler);
   return n;

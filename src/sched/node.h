@@ -25,6 +25,9 @@ struct NodeConfig {
   // may share one (entries are written atomically, keyed by module hash).
   std::filesystem::path codeCacheDir = defaultCodeCacheDir();
   std::string cc;  // generated-code compiler; empty = the engine's default
+  // Keep generated code in the object store too, for the other workers of a
+  // shared store (FunctionStore); off for the embedded store.
+  bool shareGeneratedCode = false;
   faaslet::FaasletSettings faaslet;
   SchedulerSettings scheduler;
 

@@ -16,6 +16,10 @@ inline constexpr std::string_view kFunctionsBucket = ".functions";
 // the file's path without its leading '/'.
 inline constexpr std::string_view kSharedFilesBucket = ".shared";
 
+// Generated code shared by the workers of a cluster (NodeConfig::shareGeneratedCode):
+// key = the code cache's file name, <wasm sha256>-<compiler settings>.so.
+inline constexpr std::string_view kCodeBucket = ".code";
+
 // User names: a valid bucket name that does not start with '.'.
 StoreResult<void> validateUser(std::string_view user, const StoreLimits& limits = {});
 

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "base/bytes.h"
 #include "base/result.h"
 #include "wasm/code_cache.h"
 #include "wasm/glue_abi.h"
@@ -83,6 +84,11 @@ class Engine {
 
   const EngineConfig& config() const { return config_; }
   const EngineStats& stats() const { return stats_; }
+  // Where the code generated for `wasm` is (or would be) cached; its file
+  // name identifies the module and the compiler settings.
+  std::filesystem::path cachedObjectPath(std::span<const uint8_t> wasm) {
+    return cache_.pathFor(sha256Hex(wasm));
+  }
 
  private:
   Result<ModuleHandle> loadDecoded(const std::string& hash, std::span<const uint8_t> wasm,
