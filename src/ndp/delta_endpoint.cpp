@@ -1,31 +1,22 @@
 #include "ndp/delta_endpoint.h"
 
-#include <sys/socket.h>
-#include <unistd.h>
-
 namespace nearfaas::ndp {
 
 Result<std::unique_ptr<DeltaEndpoint>> DeltaEndpoint::start(DeltaEndpointSettings settings) {
   std::unique_ptr<DeltaEndpoint> e(new DeltaEndpoint(std::move(settings)));
   auto l = listenTcp(e->settings_.host, e->settings_.port);
   if (!l) return fail("delta endpoint: ", l.error().message);
-  e->listener_ = std::move(*l);
-  auto address = boundAddress(e->listener_);
+  auto address = boundAddress(*l);
   if (!address) return std::unexpected(address.error());
   e->address_ = *address;
-  e->acceptor_ = std::thread([p = e.get()] { p->acceptLoop(); });
+  e->server_ =
+      SocketServer::start(std::move(*l), [p = e.get()](Socket conn) { p->serve(std::move(conn)); },
+                          {.maxConnections = e->settings_.maxConnections});
   return e;
 }
 
 DeltaEndpoint::~DeltaEndpoint() {
-  {
-    std::lock_guard l(mutex_);
-    stopping_ = true;
-  }
-  listener_.shutdown();
-  if (acceptor_.joinable()) acceptor_.join();
-  std::unique_lock l(mutex_);
-  idle_.wait(l, [&] { return connections_ == 0; });
+  server_.reset();  // first: its connections use the rest
 }
 
 bool DeltaEndpoint::expect(uint64_t callId, const std::string& token, faaslet::MemoryDelta delta) {
@@ -43,33 +34,7 @@ std::optional<OffloadResult> DeltaEndpoint::finish(uint64_t callId) {
   return result;
 }
 
-void DeltaEndpoint::acceptLoop() {
-  for (;;) {
-    int fd = ::accept4(listener_.fd(), nullptr, nullptr, SOCK_CLOEXEC);
-    std::unique_lock l(mutex_);
-    if (stopping_) {
-      if (fd >= 0) ::close(fd);
-      return;
-    }
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      l.unlock();
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // EMFILE and the like
-      continue;
-    }
-    idle_.wait(l, [&] { return connections_ < settings_.maxConnections || stopping_; });
-    ++connections_;
-    l.unlock();
-    std::thread([this, fd] { serve(Socket(fd)); }).detach();
-  }
-}
-
 void DeltaEndpoint::serve(Socket conn) {
-  auto done = [&] {
-    std::lock_guard l(mutex_);
-    --connections_;
-    idle_.notify_all();
-  };
   auto refuse = [&](const std::string& why) {
     (void)sendFrame(conn.fd(), encode(OffloadReply{Verdict::Failed, why}),
                     deadlineIn(settings_.ioTimeout));
@@ -79,7 +44,7 @@ void DeltaEndpoint::serve(Socket conn) {
       frame ? decodeDeltaFetch(*frame) : Result<DeltaFetch>(std::unexpected(frame.error()));
   if (!fetch) {
     refuse("bad delta fetch: " + fetch.error().message);
-    return done();
+    return;
   }
   std::shared_ptr<const Bytes> delta;
   {
@@ -89,9 +54,9 @@ void DeltaEndpoint::serve(Socket conn) {
   }
   if (!delta) {
     refuse("no offload " + std::to_string(fetch->callId) + " with that token");
-    return done();
+    return;
   }
-  if (!sendFrame(conn.fd(), *delta, deadlineIn(settings_.ioTimeout))) return done();
+  if (!sendFrame(conn.fd(), *delta, deadlineIn(settings_.ioTimeout))) return;
   // The runtime sends the result when the call has run: that may take as
   // long as the call itself, bounded by the runtime's own call timeout.
   auto resultFrame =
@@ -112,7 +77,6 @@ void DeltaEndpoint::serve(Socket conn) {
                   encode(taken ? OffloadReply{Verdict::Done, ""}
                                : OffloadReply{Verdict::Failed, "result not taken"}),
                   deadlineIn(settings_.ioTimeout));
-  done();
 }
 
 }  // namespace nearfaas::ndp

@@ -7,17 +7,16 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "base/result.h"
 #include "ndp/messages.h"
+#include "ndp/socket_server.h"
 #include "ndp/sockets.h"
 
 namespace nearfaas::ndp {
@@ -47,7 +46,6 @@ class DeltaEndpoint {
 
  private:
   explicit DeltaEndpoint(DeltaEndpointSettings settings) : settings_(std::move(settings)) {}
-  void acceptLoop();
   void serve(Socket conn);
 
   struct Pending {
@@ -57,14 +55,10 @@ class DeltaEndpoint {
   };
 
   DeltaEndpointSettings settings_;
-  Socket listener_;
   std::string address_;
-  std::thread acceptor_;
   std::mutex mutex_;
-  std::condition_variable idle_;
   std::map<uint64_t, Pending> pending_;
-  unsigned connections_ = 0;
-  bool stopping_ = false;
+  std::unique_ptr<SocketServer> server_;  // last: stops before what it uses goes
 };
 
 }  // namespace nearfaas::ndp

@@ -1,7 +1,5 @@
 #include "ndp/storage_runtime.h"
 
-#include <pthread.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -220,24 +218,24 @@ Result<std::unique_ptr<StorageRuntime>> StorageRuntime::start(sched::Node& node,
     settings.maxConcurrent = std::max(1u, std::thread::hardware_concurrency());
   auto listener = listenUnix(settings.socketPath);
   if (!listener) return fail("storage runtime: ", listener.error().message);
-  std::unique_ptr<StorageRuntime> rt(
-      new StorageRuntime(node, std::move(settings), std::move(*listener)));
-  rt->acceptor_ = std::thread([r = rt.get()] { r->acceptLoop(); });
+  std::unique_ptr<StorageRuntime> rt(new StorageRuntime(node, std::move(settings)));
+  // Guest code runs on the connection threads: they need the runtime's stack size.
+  rt->server_ = SocketServer::start(std::move(*listener),
+                                    [r = rt.get()](Socket conn) { r->serve(std::move(conn)); },
+                                    {.threadStackBytes = wasm::kGuestThreadStackBytes});
   return rt;
 }
 
-StorageRuntime::StorageRuntime(sched::Node& node, StorageRuntimeSettings settings, Socket listener)
-    : node_(node), settings_(std::move(settings)), listener_(std::move(listener)) {}
+StorageRuntime::StorageRuntime(sched::Node& node, StorageRuntimeSettings settings)
+    : node_(node), settings_(std::move(settings)) {}
 
 StorageRuntime::~StorageRuntime() {
+  server_.reset();  // waits for the offloads in progress
   {
-    std::lock_guard l(mutex_);
-    stopping_ = true;
+    // No new loads start: only connections start them.
+    std::unique_lock l(mutex_);
+    loadersDone_.wait(l, [&] { return loaders_ == 0; });
   }
-  listener_.shutdown();
-  if (acceptor_.joinable()) acceptor_.join();
-  std::unique_lock l(mutex_);
-  idle_.wait(l, [&] { return connections_ == 0; });
   ::unlink(settings_.socketPath.c_str());
 }
 
@@ -258,53 +256,6 @@ std::optional<std::string> StorageRuntime::refusal() const {
   if (uint64_t mem = availableMemory(); mem < settings_.minAvailableMemory)
     return "overloaded: " + std::to_string(mem >> 20) + " MiB of memory available";
   return std::nullopt;
-}
-
-void StorageRuntime::acceptLoop() {
-  for (;;) {
-    int fd = ::accept4(listener_.fd(), nullptr, nullptr, SOCK_CLOEXEC);
-    std::unique_lock l(mutex_);
-    if (stopping_) {
-      if (fd >= 0) ::close(fd);
-      return;
-    }
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE) {
-        l.unlock();
-        std::this_thread::sleep_for(std::chrono::milliseconds(errno == EMFILE ? 50 : 0));
-        continue;
-      }
-      return;
-    }
-    ++connections_;
-    l.unlock();
-    // Guest code runs on this thread: it needs the runtime's stack size.
-    struct Start {
-      StorageRuntime* self;
-      int fd;
-    };
-    auto* start = new Start{this, fd};
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, wasm::kGuestThreadStackBytes);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t tid;
-    int rc = pthread_create(
-        &tid, &attr,
-        [](void* p) -> void* {
-          std::unique_ptr<Start> s(static_cast<Start*>(p));
-          s->self->serve(Socket(s->fd));
-          return nullptr;
-        },
-        start);
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
-      delete start;
-      ::close(fd);
-      std::lock_guard g(mutex_);
-      if (--connections_ == 0) idle_.notify_all();
-    }
-  }
 }
 
 void StorageRuntime::serve(Socket conn) {
@@ -337,8 +288,6 @@ void StorageRuntime::serve(Socket conn) {
                                         : stats_.refused)++;
   }
   (void)sendFrame(conn.fd(), encode(reply), deadlineIn(settings_.ioTimeout));
-  std::lock_guard l(mutex_);
-  if (--connections_ == 0) idle_.notify_all();
 }
 
 OffloadReply StorageRuntime::handle(int classFd, const OffloadRequest& request) {
@@ -431,8 +380,8 @@ std::string StorageRuntime::loadInBackground(const OffloadRequest& request) {
       loadFailures_.erase(it);
       return why;
     }
-    if (stopping_ || !loading_.insert(key).second) return "loading function " + what;
-    ++connections_;  // the loader counts as one: the destructor waits for it
+    if (!loading_.insert(key).second) return "loading function " + what;
+    ++loaders_;  // the destructor waits for it
   }
   std::thread([this, key, user = request.user, function = request.function,
                hash = request.codeHash] {
@@ -441,7 +390,7 @@ std::string StorageRuntime::loadInBackground(const OffloadRequest& request) {
     std::lock_guard l(mutex_);
     loading_.erase(key);
     if (!proto) loadFailures_[key] = proto.error().message;
-    if (--connections_ == 0) idle_.notify_all();
+    if (--loaders_ == 0) loadersDone_.notify_all();
   }).detach();
   return "loading function " + what + " (this call runs on the caller)";
 }

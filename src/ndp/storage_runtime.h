@@ -25,7 +25,7 @@
 #include <thread>
 
 #include "base/result.h"
-#include "ndp/sockets.h"
+#include "ndp/socket_server.h"
 #include "ndp/wire.h"
 #include "sched/node.h"
 
@@ -59,8 +59,7 @@ class StorageRuntime {
   std::optional<std::string> refusal() const;
 
  private:
-  StorageRuntime(sched::Node& node, StorageRuntimeSettings settings, Socket listener);
-  void acceptLoop();
+  StorageRuntime(sched::Node& node, StorageRuntimeSettings settings);
   void serve(Socket conn);
   OffloadReply handle(int classFd, const OffloadRequest& request);
   // Starts loading the request's function (once at a time per function and
@@ -69,17 +68,15 @@ class StorageRuntime {
 
   sched::Node& node_;
   StorageRuntimeSettings settings_;
-  Socket listener_;
-  std::thread acceptor_;
 
   mutable std::mutex mutex_;
-  std::condition_variable idle_;
-  unsigned connections_ = 0;  // threads serving a connection
-  unsigned running_ = 0;      // admitted offloads
-  bool stopping_ = false;
+  std::condition_variable loadersDone_;
+  unsigned loaders_ = 0;  // background function loads
+  unsigned running_ = 0;  // admitted offloads
   StorageRuntimeStats stats_;
   std::set<std::string> loading_;                    // "user/function@hash" being loaded
   std::map<std::string, std::string> loadFailures_;  // ... whose load failed: why
+  std::unique_ptr<SocketServer> server_;             // last: stops before what it uses goes
 };
 
 }  // namespace nearfaas::ndp
