@@ -5,6 +5,7 @@
 
 #include "base/process.h"
 #include "test_env.h"
+#include "wasm_builder.h"
 
 namespace nearfaas {
 namespace {
@@ -113,6 +114,19 @@ TEST(Cli, MalformedModuleIsRejected) {
   ASSERT_TRUE(inspect);
   EXPECT_EQ(inspect->exitCode, 1);
   EXPECT_TRUE(contains(inspect->output, "offset")) << inspect->output;
+}
+
+// `run` compiles the module: a module whose export name is C that would run
+// at load time must only ever be a name.
+TEST(Cli, RunOfTheExportNameExploitRunsNothing) {
+  test::TempDir dir;
+  auto proof = dir.path() / "exploited";
+  auto module = dir.path() / "exploit.wasm";
+  ASSERT_TRUE(writeFileAtomic(module, test::constructorExploitModule(proof.string())));
+  auto r = nearfaas("run", {"--invoke", "run", module.string()});
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_EQ(r.output, "7\n");
+  EXPECT_FALSE(std::filesystem::exists(proof));
 }
 
 TEST(Cli, InspectDescribesAModule) {

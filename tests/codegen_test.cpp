@@ -8,6 +8,9 @@
 
 #include "test_env.h"
 #include "wasm/decoded_module.h"
+#include "wasm/host_registry.h"
+#include "wasm/instance.h"
+#include "wasm_builder.h"
 
 namespace nearfaas::wasm {
 namespace {
@@ -42,6 +45,108 @@ TEST(Codegen, RefusesConflictingDuplicateImportsWithTheirName) {
   auto c = generateC(**decoded);
   ASSERT_FALSE(c);
   EXPECT_NE(c.error().message.find("env.x"), std::string::npos) << c.error().message;
+}
+
+// Names no byte of which may reach generated C: each would end a comment, a
+// string or a line, or is not text at all. Each carries a marker that the
+// generated text must not contain.
+std::vector<std::string> hostileNames() {
+  return {"NFHOSTILE */ int x;",
+          "NFHOSTILE\n#error injected",
+          "NFHOSTILE\"",
+          "NFHOSTILE\\",
+          std::string("NFHOSTILE\0after NUL */", 22),
+          "NFHOSTILE '",
+          "NFHOSTILE\r\n*/\t",
+          "NFHOSTILE" + std::string(100 * 1024, '*'),
+          test::constructorExploitName("/NFHOSTILE")};
+}
+
+TEST(Codegen, NoModuleNameReachesGeneratedC) {
+  for (const std::string& name : hostileNames()) {
+    SCOPED_TRACE(name.substr(0, 40));
+    Bytes wasm = test::WasmBuilder()
+                     .importFunc(name, "f")
+                     .importFunc("env", name)
+                     .importFunc(name, name)
+                     .exportFunc(name, 1)
+                     .exportFunc(name + "2", 2)
+                     .custom(name, name)
+                     .bytes();
+    auto decoded = decodeModule(wasm);
+    ASSERT_TRUE(decoded) << decoded.error().message;
+    ASSERT_EQ((*decoded)->info.exports.at(0).name, name);
+    auto c = generateC(**decoded);
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->source.find("NFHOSTILE"), std::string::npos);
+    EXPECT_EQ(c->header.find("NFHOSTILE"), std::string::npos);
+    // The original names stay where the runtime resolves them.
+    EXPECT_EQ((*decoded)->info.exports.at(0).name, name);
+    EXPECT_EQ((*decoded)->info.imports.at(1).field, name);
+  }
+}
+
+// Names also reach messages and logs: escaped there, and cut when long.
+TEST(Codegen, MessagesEscapeModuleNames) {
+  HostRegistry host;
+  Bytes wasm = test::WasmBuilder()
+                   .importFunc("env", "line\nbreak\\" + std::string(1000, 'x'))
+                   .exportFunc("f", 1)
+                   .bytes();
+  auto m = test::sharedEngine().load(wasm, &host);
+  ASSERT_FALSE(m);
+  const std::string& msg = m.error().message;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  EXPECT_NE(msg.find("env.line\\x0abreak\\\\xxx"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("more bytes"), std::string::npos) << msg;
+  EXPECT_LT(msg.size(), 400u);
+  EXPECT_EQ(printable("a\x01\xff"), "a\\x01\\xff");
+}
+
+TEST(Codegen, InvalidUtf8NamesAreRefusedAtDecoding) {
+  auto decoded = decodeModule(test::WasmBuilder().exportFunc("bad \xff\xfe name", 1).bytes());
+  ASSERT_FALSE(decoded);
+  EXPECT_NE(decoded.error().message.find("invalid module"), std::string::npos)
+      << decoded.error().message;
+}
+
+// Hostile names compile, and each export is still called by its own name.
+TEST(Codegen, ExportsWithHostileNamesRunByTheirNames) {
+  test::TempDir dir;
+  EngineConfig config;
+  config.cacheDir = dir.path();
+  Engine engine(config);
+  test::WasmBuilder builder;
+  auto names = hostileNames();
+  for (size_t i = 0; i < names.size(); ++i)
+    builder.exportFunc(names[i], static_cast<int32_t>(100 + i));
+  auto m = engine.load(builder.bytes());
+  ASSERT_TRUE(m) << m.error().message;
+  auto inst = Linker().instantiate(*m);
+  ASSERT_TRUE(inst) << inst.error().message;
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto r = (*inst)->call(names[i]);
+    ASSERT_TRUE(r) << r.error().describe();
+    EXPECT_EQ(r->at(0).i32, 100 + i);
+  }
+}
+
+// The exploit itself, through the engine every entry point uses (run,
+// upload, the storage runtime): loading the module must not run its text.
+TEST(Codegen, ExportNameExploitLeavesNoFile) {
+  test::TempDir dir;
+  std::filesystem::path proof = dir.path() / "exploited";
+  EngineConfig config;
+  config.cacheDir = dir.path() / "code";
+  Engine engine(config);
+  auto m = engine.load(test::constructorExploitModule(proof.string()));
+  ASSERT_TRUE(m) << m.error().message;
+  auto inst = Linker().instantiate(*m);
+  ASSERT_TRUE(inst) << inst.error().message;
+  auto r = (*inst)->call("run");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->at(0).i32, 7u);
+  EXPECT_FALSE(std::filesystem::exists(proof));
 }
 
 TEST(CodeCache, CompilesOnceAndReusesAcrossEngines) {

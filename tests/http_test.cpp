@@ -11,6 +11,7 @@
 #include "http/server.h"
 #include "http/url.h"
 #include "http_server.h"
+#include "wasm_builder.h"
 
 namespace nearfaas {
 namespace {
@@ -279,6 +280,17 @@ TEST_F(HttpTest, UploadRoundTrips) {
   auto gotEmpty = s().upload("GET", "/o/ndp/empty");
   EXPECT_EQ(gotEmpty.status, 200u);
   EXPECT_EQ(gotEmpty.body, "");
+}
+
+// Upload compiles the module in the server: a module whose export name is C
+// that would run at load time must only ever be a name.
+TEST_F(HttpTest, UploadOfTheExportNameExploitRunsNothing) {
+  test::TempDir dir;
+  auto proof = dir.path() / "exploited";
+  Bytes wasm = test::constructorExploitModule(proof.string());
+  auto put = s().upload("PUT", "/f/demo/exploit", std::string(wasm.begin(), wasm.end()));
+  EXPECT_EQ(put.status, 200u) << put.body;
+  EXPECT_FALSE(std::filesystem::exists(proof));
 }
 
 TEST_F(HttpTest, UploadErrors) {

@@ -11,17 +11,39 @@
 
 namespace nearfaas {
 
+namespace {
+constexpr char kHex[] = "0123456789abcdef";
+}  // namespace
+
 std::string sha256Hex(std::span<const uint8_t> data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(len * 2);
   for (unsigned i = 0; i < len; ++i) {
     out.push_back(kHex[digest[i] >> 4]);
     out.push_back(kHex[digest[i] & 0xf]);
   }
+  return out;
+}
+
+std::string printable(std::string_view text, size_t maxBytes) {
+  std::string out;
+  size_t shown = std::min(text.size(), maxBytes);
+  for (size_t i = 0; i < shown; ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  if (shown < text.size()) out += "...(" + std::to_string(text.size() - shown) + " more bytes)";
   return out;
 }
 

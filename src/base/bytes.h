@@ -18,6 +18,12 @@ using Bytes = std::vector<uint8_t>;
 std::string sha256Hex(std::span<const uint8_t> data);
 std::string sha256Hex(std::string_view data);
 
+// Untrusted text (a module's names, a client's header) made safe for a
+// message or a log line: every byte outside printable ASCII, and the
+// backslash, becomes \xNN or \\, and text longer than `maxBytes` is cut,
+// saying how many bytes were left out.
+std::string printable(std::string_view text, size_t maxBytes = 200);
+
 Result<Bytes> readFile(const std::filesystem::path& path);
 
 // Writes through a temporary file in the same directory and renames it into

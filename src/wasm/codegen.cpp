@@ -161,7 +161,25 @@ std::string multiMember(const FuncType& t, size_t i) {
   return std::string(1, multiValueChar(t.results[i])) + std::to_string(i);
 }
 
-void nameEntities(wabt::Module& m) {
+// The C names of the module's imports after sanitizeNames(): index i of
+// ModuleInfo::imports is C import module `modules[i]`, field `fields[i]`.
+struct CImportNames {
+  std::vector<std::string> modules, fields;
+  std::string symbol(size_t i) const { return mangleName(modules[i]) + mangleName(fields[i]); }
+  static std::string instanceStruct(const std::string& module) {
+    return "struct " + mangleName(module) + "_instance_t";
+  }
+};
+
+// Replaces every name wasm2c would copy into the C it writes with one made
+// here from indices, so no byte of the module's own text reaches generated
+// code: wasm2c 1.0.32 writes export and import names unescaped into comments
+// (an export named "x */ ..." would be compiled as C). Functions, globals,
+// memories and tables become $f<i>, $g<i>, $m<i>, $t<i>; exports e<i>; the
+// k-th distinct import module i<k> and the j-th distinct (module, field) pair
+// f<j>, so imports of one (module, field) still share one C symbol. The
+// module's own names stay in ModuleInfo, which the runtime resolves by.
+CImportNames sanitizeNames(wabt::Module& m) {
   auto rename = [](auto& items, auto& bindings, const char* prefix) {
     bindings.clear();
     for (wabt::Index i = 0; i < items.size(); ++i) {
@@ -173,14 +191,39 @@ void nameEntities(wabt::Module& m) {
   rename(m.globals, m.global_bindings, "g");
   rename(m.memories, m.memory_bindings, "m");
   rename(m.tables, m.table_bindings, "t");
+
+  m.export_bindings.clear();
+  for (wabt::Index i = 0; i < m.exports.size(); ++i) {
+    m.exports[i]->name = "e" + std::to_string(i);
+    m.export_bindings.emplace(m.exports[i]->name, wabt::Binding(i));
+  }
+
+  CImportNames names;
+  std::map<std::string, std::string> moduleNames;
+  std::map<std::pair<std::string, std::string>, std::string> fieldNames;
+  for (wabt::Import* imp : m.imports) {
+    auto mod = moduleNames.try_emplace(imp->module_name, "i" + std::to_string(moduleNames.size()));
+    auto field = fieldNames.try_emplace({imp->module_name, imp->field_name},
+                                        "f" + std::to_string(fieldNames.size()));
+    imp->module_name = mod.first->second;
+    imp->field_name = field.first->second;
+    names.modules.push_back(imp->module_name);
+    names.fields.push_back(imp->field_name);
+  }
+  return names;
 }
 
-std::string importSymbol(const ImportDesc& imp) {
-  return mangleName(imp.module) + mangleName(imp.field);
-}
-
-std::string importStruct(const std::string& module) {
-  return "struct " + mangleName(module) + "_instance_t";
+// Generated C is plain printable ASCII, lines and tabs: a second line of
+// defence behind sanitizeNames(), which would catch a module byte that still
+// found its way into the output (NUL, control characters, UTF-8).
+Result<void> checkGeneratedText(std::string_view text, const char* what) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\n' && c != '\t') || c > 0x7e)
+      return fail("codegen: generated ", what, " has byte 0x", std::to_string(c), " at offset ",
+                  std::to_string(i), "; refusing to compile it");
+  }
+  return {};
 }
 
 void emitThunks(std::ostream& os, const ModuleInfo& info) {
@@ -211,13 +254,13 @@ void emitThunks(std::ostream& os, const ModuleInfo& info) {
 // through the binding array, and accessors for imported globals, memories and
 // tables. wasm2c declares each (module, field) once; later duplicates reuse
 // the first import's symbol, so only first occurrences get a definition.
-void emitImports(std::ostream& os, const ModuleInfo& info) {
+void emitImports(std::ostream& os, const ModuleInfo& info, const CImportNames& names) {
   std::set<std::string> seen;
   for (size_t i = 0; i < info.imports.size(); ++i) {
     const ImportDesc& imp = info.imports[i];
-    std::string sym = importSymbol(imp);
+    std::string sym = names.symbol(i);
     if (!seen.insert(sym).second) continue;
-    std::string ctxType = importStruct(imp.module) + "*";
+    std::string ctxType = CImportNames::instanceStruct(names.modules[i]) + "*";
     std::string binding = "((const nf_binding_t*)ctx)[" + std::to_string(i) + "]";
     switch (imp.kind) {
       case ExternKind::Func: {
@@ -253,15 +296,16 @@ void emitImports(std::ostream& os, const ModuleInfo& info) {
 }
 
 // First import of each kind in index order: the instance field wasm2c uses.
-std::vector<std::string> importedFields(const ModuleInfo& info, ExternKind kind) {
+std::vector<std::string> importedFields(const ModuleInfo& info, const CImportNames& names,
+                                        ExternKind kind) {
   std::vector<std::string> fields;
-  for (const auto& imp : info.imports)
-    if (imp.kind == kind) fields.push_back(importSymbol(imp));
+  for (size_t i = 0; i < info.imports.size(); ++i)
+    if (info.imports[i].kind == kind) fields.push_back(names.symbol(i));
   return fields;
 }
 
-void emitAccessors(std::ostream& os, const ModuleInfo& info) {
-  auto globals = importedFields(info, ExternKind::Global);
+void emitAccessors(std::ostream& os, const ModuleInfo& info, const CImportNames& names) {
+  auto globals = importedFields(info, names, ExternKind::Global);
   os << "static void* nf_global_ptr(void* p, uint32_t i) {\n  Z_m_instance_t* x = p;\n"
         "  switch (i) {\n";
   for (size_t i = 0; i < info.globals.size(); ++i) {
@@ -272,7 +316,7 @@ void emitAccessors(std::ostream& os, const ModuleInfo& info) {
   }
   os << "  }\n  (void)x;\n  return 0;\n}\n";
 
-  auto memories = importedFields(info, ExternKind::Memory);
+  auto memories = importedFields(info, names, ExternKind::Memory);
   os << "static wasm_rt_memory_t* nf_memory(void* p, uint32_t i) {\n  Z_m_instance_t* x = p;\n"
         "  switch (i) {\n";
   for (size_t i = 0; i < info.memories.size(); ++i) {
@@ -283,7 +327,7 @@ void emitAccessors(std::ostream& os, const ModuleInfo& info) {
   }
   os << "  }\n  (void)x;\n  return 0;\n}\n";
 
-  auto tables = importedFields(info, ExternKind::Table);
+  auto tables = importedFields(info, names, ExternKind::Table);
   os << "static void* nf_table(void* p, uint32_t i) {\n  Z_m_instance_t* x = p;\n"
         "  switch (i) {\n";
   for (size_t i = 0; i < info.tables.size(); ++i) {
@@ -295,17 +339,15 @@ void emitAccessors(std::ostream& os, const ModuleInfo& info) {
   os << "  }\n  (void)x;\n  return 0;\n}\n";
 }
 
-void emitDescriptor(std::ostream& os, const ModuleInfo& info) {
-  std::set<std::string> importModules;
-  for (const auto& imp : info.imports)
-    importModules.insert(imp.module);
+void emitDescriptor(std::ostream& os, const ModuleInfo& info, const CImportNames& names) {
+  std::set<std::string> importModules(names.modules.begin(), names.modules.end());
 
   os << "static void nf_instantiate(void* p, nf_binding_t* b) {\n"
         "  Z_m_instantiate((Z_m_instance_t*)p";
   // Every import module's instance pointer is the binding array, so the order
   // of wasm2c's parameters does not matter, only their count.
   for (const auto& mod : importModules)
-    os << ", (" << importStruct(mod) << "*)b";
+    os << ", (" << CImportNames::instanceStruct(mod) << "*)b";
   os << ");\n";
   if (importModules.empty()) os << "  (void)b;\n";
   os << "}\n";
@@ -316,7 +358,7 @@ void emitDescriptor(std::ostream& os, const ModuleInfo& info) {
   } else {
     os << "  init_instance_import((Z_m_instance_t*)p";
     for (const auto& mod : importModules)
-      os << ", (" << importStruct(mod) << "*)b";
+      os << ", (" << CImportNames::instanceStruct(mod) << "*)b";
     os << ");\n";
   }
   os << "}\n";
@@ -347,7 +389,8 @@ void emitDescriptor(std::ostream& os, const ModuleInfo& info) {
      << (info.types.empty() ? "0" : "nf_thunks") << ", "
      << (info.funcTypeIndex.empty() ? "0" : "nf_func_types") << ", "
      << (hasDefined ? "nf_defined_funcs" : "0") << ",\n"
-     << "  Z_m_init_module, nf_instantiate, nf_free, nf_global_ptr, nf_memory, nf_table, nf_rebind,\n};\n";
+     << "  Z_m_init_module, nf_instantiate, nf_free, nf_global_ptr, nf_memory, nf_table, "
+        "nf_rebind,\n};\n";
   os << "__attribute__((visibility(\"default\"))) const nf_module_abi_t* " << kModuleAbiSymbol
      << "(void) { return &nf_abi; }\n";
 }
@@ -384,7 +427,7 @@ Result<void> checkTranslatable(const ModuleInfo& info) {
                 (imp.kind != ExternKind::Global || first.global == imp.global);
     if (!same)
       return fail(
-          "codegen: the module imports ", imp.module, ".", imp.field,
+          "codegen: the module imports ", imp.displayName(),
           " more than once with different kinds or types, which wasm2c 1.0.32 cannot translate");
   }
   return {};
@@ -393,7 +436,7 @@ Result<void> checkTranslatable(const ModuleInfo& info) {
 Result<GeneratedC> generateC(DecodedModule& module) {
   if (auto ok = checkTranslatable(module.info); !ok) return std::unexpected(ok.error());
   wabt::Module& ir = *module.ir;
-  nameEntities(ir);
+  CImportNames importNames = sanitizeNames(ir);
   if (wabt::Failed(wabt::GenerateNames(&ir))) return fail("codegen: cannot name module entities");
   (void)wabt::ApplyNames(&ir);
 
@@ -414,14 +457,16 @@ Result<GeneratedC> generateC(DecodedModule& module) {
   os << kGlueAbiText << "\n";
   os << kPatchHelpers;
   os << wasm2cSource << "\n/* ---- NearFaaS glue ---- */\n";
-  emitImports(os, info);
+  emitImports(os, info, importNames);
   emitThunks(os, info);
-  emitAccessors(os, info);
-  emitDescriptor(os, info);
+  emitAccessors(os, info, importNames);
+  emitDescriptor(os, info, importNames);
 
   GeneratedC out;
   out.header.assign(hBuf.begin(), hBuf.end());
   out.source = os.str();
+  if (auto ok = checkGeneratedText(out.header, "header"); !ok) return std::unexpected(ok.error());
+  if (auto ok = checkGeneratedText(out.source, "source"); !ok) return std::unexpected(ok.error());
   return out;
 }
 

@@ -11,7 +11,9 @@
 namespace nearfaas::wasm {
 
 // Version of the generator's output; part of every code cache key.
-inline constexpr int kCodegenVersion = 2;
+// Version 3 (names): no name from the module reaches generated C; code cached
+// by earlier versions is never loaded again.
+inline constexpr int kCodegenVersion = 3;
 
 // Name of the header file the generated source includes.
 inline constexpr const char* kGeneratedHeaderName = "module.h";
@@ -24,9 +26,13 @@ struct GeneratedC {
   std::string source;  // one translation unit: glue ABI, wasm2c output, glue
 };
 
-// Renames the module's entities in place (functions $f<i>, globals $g<i>,
-// memories $m<i>, tables $t<i>) so generated names are predictable, then
-// translates it. The module must come from decodeModule().
+// Renames every entity, export and import of the module in place to a name
+// made from its index (functions $f<i>, globals $g<i>, memories $m<i>, tables
+// $t<i>, exports e<i>, import modules i<k>, import fields f<j>), so generated
+// names are predictable and no byte of the module's own names, which are
+// untrusted, reaches the generated C; then translates it. The result is
+// printable ASCII or an error. The module must come from decodeModule(); its
+// ModuleInfo keeps the original names.
 Result<GeneratedC> generateC(DecodedModule& module);
 
 // wasm2c's name mangling, exposed for tests: "Z_" + name with every byte that

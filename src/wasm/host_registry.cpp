@@ -37,7 +37,7 @@ const HostFunc* HostRegistry::find(std::string_view module, std::string_view fie
 
 Result<void> HostRegistry::checkImports(const ModuleInfo& info) const {
   for (const auto& imp : info.imports) {
-    std::string name = imp.module + "." + imp.field;
+    std::string name = imp.displayName();
     if (imp.kind != ExternKind::Func)
       return fail("module imports ", externKindName(imp.kind), " ", name,
                   ", which the host does not provide (only functions are)");

@@ -163,7 +163,7 @@ CallResult Instance::call(std::string_view exportName, std::span<const Value> ar
   const ExportDesc* e = info().findExport(exportName);
   if (!e || e->kind != ExternKind::Func)
     return std::unexpected(
-        Trap{TrapKind::BadCall, "no exported function named '" + std::string(exportName) + "'"});
+        Trap{TrapKind::BadCall, "no exported function named '" + printable(exportName) + "'"});
   return callFunction(e->index, args, options);
 }
 
@@ -265,7 +265,7 @@ Result<std::vector<Extern>> Linker::resolve(const ModuleInfo& info) const {
   std::vector<Extern> out;
   out.reserve(info.imports.size());
   for (const auto& imp : info.imports) {
-    std::string name = imp.module + "." + imp.field;
+    std::string name = imp.displayName();
     std::optional<Extern> found;
     if (auto it = defs_.find({imp.module, imp.field}); it != defs_.end()) {
       found = it->second;

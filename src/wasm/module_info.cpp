@@ -8,6 +8,7 @@
 
 #include <sstream>
 
+#include "base/bytes.h"
 #include "wasm/decoded_module.h"
 #include "wasm/reference_validator.h"
 
@@ -163,7 +164,7 @@ Result<ModuleInfo> buildInfo(const wabt::Module& m, size_t size) {
         d.global = info.globals[info.numImportedGlobals++];
         break;
       default:
-        return fail("unsupported import kind for ", d.module, ".", d.field);
+        return fail("unsupported import kind for ", d.displayName());
     }
     info.imports.push_back(std::move(d));
   }
@@ -185,7 +186,7 @@ Result<ModuleInfo> buildInfo(const wabt::Module& m, size_t size) {
         d.kind = ExternKind::Global;
         break;
       default:
-        return fail("unsupported export kind for ", d.name);
+        return fail("unsupported export kind for ", printable(d.name));
     }
     if (d.kind == ExternKind::Func && d.index < m.funcs.size())
       collectDirectCalls(m.funcs[d.index]->exprs, d.directCalls);
@@ -240,6 +241,10 @@ Result<ModuleInfo> describeModule(std::span<const uint8_t> wasm) {
   return std::move((*decoded)->info);
 }
 
+std::string ImportDesc::displayName() const {
+  return printable(module) + "." + printable(field);
+}
+
 const ExportDesc* ModuleInfo::findExport(std::string_view name) const {
   for (const auto& e : exports)
     if (e.name == name) return &e;
@@ -262,7 +267,7 @@ std::string formatModuleInfo(const ModuleInfo& info) {
      << " imported)\n";
   os << "imports: " << info.imports.size() << "\n";
   for (const auto& i : info.imports) {
-    os << "  " << externKindName(i.kind) << " " << i.module << "." << i.field;
+    os << "  " << externKindName(i.kind) << " " << i.displayName();
     if (i.kind == ExternKind::Func) os << " " << funcTypeString(info.types[i.funcTypeIndex]);
     if (i.kind == ExternKind::Global)
       os << " " << (i.global.isMutable ? "mut " : "") << valTypeName(i.global.type);
@@ -273,7 +278,7 @@ std::string formatModuleInfo(const ModuleInfo& info) {
   }
   os << "exports: " << info.exports.size() << "\n";
   for (const auto& e : info.exports) {
-    os << "  " << externKindName(e.kind) << " " << e.name;
+    os << "  " << externKindName(e.kind) << " " << printable(e.name);
     if (e.kind == ExternKind::Func) os << " " << funcTypeString(info.funcType(e.index));
     os << "\n";
   }

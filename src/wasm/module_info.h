@@ -25,6 +25,8 @@ struct ImportDesc {
   TableType table;             // kind == Table
   MemoryType memory;           // kind == Memory
   GlobalType global;           // kind == Global
+  // "module.field", escaped for messages (both names are untrusted).
+  std::string displayName() const;
 };
 
 struct ExportDesc {

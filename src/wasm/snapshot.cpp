@@ -63,8 +63,10 @@ Result<std::shared_ptr<const InstanceSnapshot>> InstanceSnapshot::capture(const 
   const ModuleInfo& info = inst.info();
   for (const auto& imp : info.imports)
     if (imp.kind != ExternKind::Func)
-      return fail("snapshot: instances that import memories, tables or globals cannot be "
-                  "snapshotted (", imp.module, ".", imp.field, ")");
+      return fail(
+          "snapshot: instances that import memories, tables or globals cannot be "
+          "snapshotted (",
+          imp.displayName(), ")");
   if (info.memories.size() > 1) return fail("snapshot: more than one memory");
   if (!inst.instantiated_) return fail("snapshot: instance is not initialised");
 
@@ -125,8 +127,7 @@ Result<void> InstanceSnapshot::restoreTables(Instance& inst) const {
   for (const auto& img : tables_) {
     if (img.funcref) {
       auto* table = static_cast<wasm_rt_funcref_table_t*>(abi.table(inst.raw_, img.index));
-      if (!resizeTable(table, img.funcs.size()))
-        return fail("snapshot: out of memory for a table");
+      if (!resizeTable(table, img.funcs.size())) return fail("snapshot: out of memory for a table");
       for (size_t i = 0; i < img.funcs.size(); ++i) {
         table->data[i] = img.funcs[i];
         table->data[i].module_instance = translate(img.funcs[i].module_instance, inst);
@@ -147,8 +148,7 @@ Result<void> InstanceSnapshot::restoreTables(Instance& inst) const {
   return {};
 }
 
-Result<InstanceHandle> InstanceSnapshot::restore(void* hostContext,
-                                                 uint32_t maxMemoryPages) const {
+Result<InstanceHandle> InstanceSnapshot::restore(void* hostContext, uint32_t maxMemoryPages) const {
   const nf_module_abi_t& abi = module_->abi();
   InstanceHandle inst(new Instance());
   inst->module_ = module_;
@@ -181,8 +181,7 @@ Result<InstanceHandle> InstanceSnapshot::restore(void* hostContext,
   if (hasMemory_) {
     const Limits& limits = memoryLimits_[0];
     uint32_t declaredMax = limits.max ? static_cast<uint32_t>(*limits.max) : kMaxMemoryPages;
-    if (!mapSnapshotMemory(abi.memory(raw, 0), memfd_, memoryPages_, declaredMax,
-                           maxMemoryPages))
+    if (!mapSnapshotMemory(abi.memory(raw, 0), memfd_, memoryPages_, declaredMax, maxMemoryPages))
       return fail("snapshot: cannot map a memory of ", memoryPages_, " pages (limit ",
                   std::min(declaredMax, maxMemoryPages), ")");
   }
