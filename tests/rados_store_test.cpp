@@ -332,7 +332,7 @@ TEST_F(RadosStoreTest, NodesShareGeneratedCode) {
     c.dataDir = root / name;
     c.codeCacheDir = root / name / "code";
     c.scheduler.slots = 1;
-    c.shareGeneratedCode = true;
+    c.codeSharingSecret = "rados-test-cluster-secret";
     auto store = RadosStore::open(configFor(conf()));
     EXPECT_TRUE(store.has_value()) << store.error().message;
     return sched::Node::open(c, std::move(*store));

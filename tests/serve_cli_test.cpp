@@ -241,5 +241,30 @@ TEST(ServeCli, PortInUseFails) {
   EXPECT_EQ(first.stop(SIGTERM), 0);
 }
 
+// The code sharing secret must be private and long enough; a server refuses
+// to start otherwise, saying why.
+TEST(ServeCli, CodeSecretFileMustBePrivateAndLong) {
+  test::TempDir dir;
+  auto secret = dir.path() / "secret";
+  struct Case {
+    std::string text;
+    std::filesystem::perms perms;
+    std::string error;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"a-secret-of-enough-bytes\n", std::filesystem::perms(0644), "chmod 600"},
+           {"short\n", std::filesystem::perms(0600), "at least 16"},
+       }) {
+    ASSERT_TRUE(writeFileAtomic(secret, c.text));
+    std::filesystem::permissions(secret, c.perms);
+    auto r = runProcess({NEARFAAS_BINARY, "serve", "--upload-port", "0", "--invoke-port", "0",
+                         "--data-dir", dir.path().string(), "--code-secret-file", secret.string()},
+                        std::chrono::minutes(1));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->exitCode, 1) << r->output;
+    EXPECT_TRUE(contains(r->output, c.error)) << r->output;
+  }
+}
+
 }  // namespace
 }  // namespace nearfaas

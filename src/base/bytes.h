@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,6 +24,13 @@ std::string sha256Hex(std::string_view data);
 // backslash, becomes \xNN or \\, and text longer than `maxBytes` is cut,
 // saying how many bytes were left out.
 std::string printable(std::string_view text, size_t maxBytes = 200);
+
+// HMAC-SHA256 under `key` of the concatenation of `parts`, as lowercase hex.
+Result<std::string> hmacSha256Hex(std::string_view key,
+                                  std::initializer_list<std::string_view> parts);
+
+// a == b in time that depends only on the sizes (for MACs and tokens).
+bool constantTimeEqual(std::string_view a, std::string_view b);
 
 Result<Bytes> readFile(const std::filesystem::path& path);
 

@@ -1,6 +1,12 @@
 #include "cli/node_options.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+
+#include "base/bytes.h"
 
 #include "storage/directory_store.h"
 #if NEARFAAS_WITH_CEPH
@@ -8,6 +14,24 @@
 #endif
 
 namespace nearfaas::cli {
+
+namespace {
+// The secret without trailing line breaks; the file must not be readable or
+// writable by other users.
+Result<std::string> readSecretFile(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return fail("--code-secret-file ", path, ": ", std::strerror(errno));
+  if (st.st_mode & (S_IRWXG | S_IRWXO))
+    return fail("--code-secret-file ", path, " is accessible to other users; chmod 600 it");
+  auto bytes = readFile(path);
+  if (!bytes) return fail("--code-secret-file: ", bytes.error().message);
+  std::string secret(bytes->begin(), bytes->end());
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r'))
+    secret.pop_back();
+  return secret;
+}
+}  // namespace
 
 void NodeOptions::addTo(CLI::App& app, bool running) {
   app.add_option("--data-dir", dataDir,
@@ -28,6 +52,12 @@ void NodeOptions::addTo(CLI::App& app, bool running) {
                  "[$NEARFAAS_CEPH_CONF]");
   app.add_option("--pool", pool, "RADOS pool of the store, for --store rados")
       ->capture_default_str();
+  if (const char* f = std::getenv("NEARFAAS_CODE_SECRET_FILE"); f && *f) codeSecretFile = f;
+  app.add_option("--code-secret-file", codeSecretFile,
+                 "file (mode 600) holding the secret, at least 16 bytes, that the workers of a "
+                 "cluster share: with it, generated code is shared through the store under an "
+                 "HMAC-SHA256 that every worker checks; without it, each worker generates its own "
+                 "[$NEARFAAS_CODE_SECRET_FILE]");
   if (!running) return;
   app.add_option("--slots", slots, "executor threads (default: number of cores)");
   app.add_option("--timeout", timeoutMs, "call deadline in milliseconds")->capture_default_str();
@@ -42,6 +72,11 @@ Result<std::unique_ptr<sched::Node>> NodeOptions::open() const {
   c.scheduler.slots = slots;
   c.scheduler.callTimeout = std::chrono::milliseconds(timeoutMs);
   c.faaslet.maxMemoryPages = maxMemoryPages;
+  if (!codeSecretFile.empty()) {
+    auto secret = readSecretFile(codeSecretFile);
+    if (!secret) return std::unexpected(secret.error());
+    c.codeSharingSecret = std::move(*secret);
+  }
   if (store != "rados") return sched::Node::open(c);
 #if NEARFAAS_WITH_CEPH
   if (cephConf.empty()) return fail("--store rados needs --ceph-conf (or $NEARFAAS_CEPH_CONF)");
@@ -50,7 +85,6 @@ Result<std::unique_ptr<sched::Node>> NodeOptions::open() const {
   rc.pool = pool;
   auto callSeconds = std::chrono::ceil<std::chrono::seconds>(c.scheduler.callTimeout);
   rc.timeouts.osdOp = std::max(rc.timeouts.osdOp, callSeconds + std::chrono::seconds(10));
-  c.shareGeneratedCode = true;  // workers sharing a cluster share code
   auto rados = storage::RadosStore::open(rc);
   if (!rados) return fail("cannot open the RADOS store: ", rados.error().message);
   return sched::Node::open(c, std::move(*rados));

@@ -20,6 +20,7 @@ struct NodeOptions {
   std::string store = "dir";  // "dir" (embedded, under dataDir) or "rados"
   std::string cephConf;       // store == "rados"
   std::string pool = "nearfaas";
+  std::string codeSecretFile;  // the cluster's secret for shared generated code
   unsigned slots = 0;
   unsigned timeoutMs = 60'000;
   uint32_t maxMemoryPages = wasm::kDefaultMaxMemoryPages;

@@ -1,9 +1,5 @@
 #include "sched/function_store.h"
 
-#include <unistd.h>
-
-#include <fstream>
-
 #include "storage/buckets.h"
 
 namespace nearfaas::sched {
@@ -21,59 +17,25 @@ std::string functionKey(std::string_view user, std::string_view name) {
 
 FunctionStore::FunctionStore(storage::ObjectStore& objects, wasm::Engine& engine,
                              const wasm::HostRegistry& host, faaslet::FaasletSettings settings,
-                             bool shareGeneratedCode)
-    : objects_(objects),
-      engine_(engine),
-      host_(host),
-      settings_(settings),
-      shareGeneratedCode_(shareGeneratedCode) {}
+                             std::string codeSharingSecret)
+    : objects_(objects), engine_(engine), host_(host), settings_(settings) {
+  if (!codeSharingSecret.empty())
+    sharedCode_ = std::make_unique<SharedCode>(objects_, std::move(codeSharingSecret));
+}
+
+FunctionStore::~FunctionStore() = default;
 
 Result<std::shared_ptr<faaslet::ProtoFaaslet>> FunctionStore::build(std::span<const uint8_t> wasm) {
   std::filesystem::path cached;
   bool inStore = true;
-  if (shareGeneratedCode_) {
+  if (sharedCode_) {
     cached = engine_.cachedObjectPath(wasm);
-    inStore = fetchGeneratedCode(cached);
+    inStore = sharedCode_->fetch(cached);
   }
   auto module = engine_.load(wasm, &host_);
   if (!module) return std::unexpected(module.error());
-  if (!inStore) publishGeneratedCode((*module)->objectPath());
+  if (!inStore) sharedCode_->publish((*module)->objectPath());
   return faaslet::ProtoFaaslet::create(*module, host_, settings_);
-}
-
-bool FunctionStore::fetchGeneratedCode(const std::filesystem::path& cached) {
-  std::error_code ec;
-  std::string key = cached.filename().string();
-  if (std::filesystem::exists(cached, ec)) {
-    // Present here; whether the store has it is only asked once per build.
-    auto info = objects_.stat(storage::kCodeBucket, key);
-    return info || info.error().code != storage::StoreErrorCode::NotFound;
-  }
-  auto code = objects_.get(storage::kCodeBucket, key);
-  if (!code) return code.error().code != storage::StoreErrorCode::NotFound;
-  // Written under a private name and renamed: another process may look.
-  std::filesystem::create_directories(cached.parent_path(), ec);
-  auto tmp = cached;
-  tmp += ".fetch-" + std::to_string(::getpid()) + "-" +
-         std::to_string(reinterpret_cast<uintptr_t>(&code));
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(code->data()),
-              static_cast<std::streamsize>(code->size()));
-    if (!out) {
-      std::filesystem::remove(tmp, ec);
-      return true;  // the engine generates it locally
-    }
-  }
-  std::filesystem::rename(tmp, cached, ec);
-  if (ec) std::filesystem::remove(tmp, ec);
-  return true;
-}
-
-void FunctionStore::publishGeneratedCode(const std::filesystem::path& cached) {
-  auto code = readFile(cached);
-  if (!code) return;  // nothing to share; every worker generates its own
-  (void)objects_.put(storage::kCodeBucket, cached.filename().string(), *code);
 }
 
 namespace {

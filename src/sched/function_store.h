@@ -14,6 +14,7 @@
 #include "base/bytes.h"
 #include "base/result.h"
 #include "faaslet/faaslet.h"
+#include "sched/shared_code.h"
 #include "storage/object_store.h"
 #include "wasm/engine.h"
 #include "wasm/host_registry.h"
@@ -40,12 +41,14 @@ std::string functionKey(std::string_view user, std::string_view name);
 
 class FunctionStore {
  public:
-  // With `shareGeneratedCode`, generated code also lives in the store
-  // (storage::kCodeBucket): a worker fetches what another generated instead
-  // of generating it again, and publishes what it generated. The store is
-  // then trusted with native code, as it is with functions.
+  // With a `codeSharingSecret`, generated code also lives in the store
+  // (SharedCode): a worker fetches what another generated, if its MAC under
+  // the secret verifies, instead of generating it again, and publishes what
+  // it generated. Empty: nothing is shared. The secret must be
+  // SharedCode::checkSecret()-worthy.
   FunctionStore(storage::ObjectStore& objects, wasm::Engine& engine, const wasm::HostRegistry& host,
-                faaslet::FaasletSettings settings = {}, bool shareGeneratedCode = false);
+                faaslet::FaasletSettings settings = {}, std::string codeSharingSecret = {});
+  ~FunctionStore();
 
   // Validates and compiles `wasm` (imports are checked against the host) and
   // stores it; replaces an existing function (and its Proto-Faaslet).
@@ -70,19 +73,17 @@ class FunctionStore {
                                                 std::string_view codeHash);
 
   const wasm::HostRegistry& host() const { return host_; }
+  // The code shared through the store; nullptr when nothing is shared.
+  const SharedCode* sharedCode() const { return sharedCode_.get(); }
 
  private:
   Result<std::shared_ptr<faaslet::ProtoFaaslet>> build(std::span<const uint8_t> wasm);
-  // Shared generated code: puts the store's copy into the local code cache
-  // if the cache lacks it; false if the store has none.
-  bool fetchGeneratedCode(const std::filesystem::path& cached);
-  void publishGeneratedCode(const std::filesystem::path& cached);
 
   storage::ObjectStore& objects_;
   wasm::Engine& engine_;
   const wasm::HostRegistry& host_;
   faaslet::FaasletSettings settings_;
-  bool shareGeneratedCode_ = false;
+  std::unique_ptr<SharedCode> sharedCode_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<faaslet::ProtoFaaslet>, std::less<>> protos_;
 };

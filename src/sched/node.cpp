@@ -27,6 +27,10 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
 
 Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
                                          std::unique_ptr<storage::ObjectStore> store) {
+  if (!config.codeSharingSecret.empty()) {
+    if (auto ok = SharedCode::checkSecret(config.codeSharingSecret); !ok)
+      return std::unexpected(ok.error());
+  }
   std::unique_ptr<Node> n(new Node());
   n->objects_ = std::move(store);
   wasm::EngineConfig ec;
@@ -35,7 +39,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
   n->engine_ = std::make_unique<wasm::Engine>(ec);
   host::registerFaasmHost(n->host_);
   n->functions_ = std::make_unique<FunctionStore>(*n->objects_, *n->engine_, n->host_,
-                                                  config.faaslet, config.shareGeneratedCode);
+                                                  config.faaslet, config.codeSharingSecret);
   n->scheduler_ =
       std::make_unique<Scheduler>(*n->functions_, n->state_, *n->objects_, config.scheduler);
   return n;

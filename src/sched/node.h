@@ -25,9 +25,10 @@ struct NodeConfig {
   // may share one (entries are written atomically, keyed by module hash).
   std::filesystem::path codeCacheDir = defaultCodeCacheDir();
   std::string cc;  // generated-code compiler; empty = the engine's default
-  // Keep generated code in the object store too, for the other workers of a
-  // shared store (FunctionStore); off for the embedded store.
-  bool shareGeneratedCode = false;
+  // Secret of the workers sharing a store: with it, generated code is kept
+  // in the store too, under its MAC, for the other workers (SharedCode);
+  // empty (the default): nothing is shared.
+  std::string codeSharingSecret;
   faaslet::FaasletSettings faaslet;
   SchedulerSettings scheduler;
 
