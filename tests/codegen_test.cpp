@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "test_env.h"
 #include "wasm/decoded_module.h"
@@ -14,6 +17,8 @@
 
 namespace nearfaas::wasm {
 namespace {
+
+namespace fs = std::filesystem;
 
 TEST(Codegen, MangleNameMatchesWasm2c) {
   EXPECT_EQ(mangleName("f"), "Z_f");
@@ -201,6 +206,126 @@ TEST(CodeCache, RebuildsADamagedEntry) {
   auto r = (*inst)->call("f");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->at(0).i32, 1u);
+}
+
+fs::path onlyObjectIn(const fs::path& dir) {
+  std::vector<fs::path> objects;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".so") objects.push_back(e.path());
+  EXPECT_EQ(objects.size(), 1u);
+  return objects.empty() ? fs::path() : objects.front();
+}
+
+// The cache keeps at most maxCacheBytes of modules, dropping the least
+// recently used (a load from disk counts as a use), and clears what crashed
+// builds left.
+TEST(CodeCache, TrimsLeastRecentlyUsedModulesBeyondItsSize) {
+  test::TempDir dir;
+  std::map<std::string, uint64_t> size;
+  for (const char* name : {"traps", "big_memory", "hello"}) {
+    EngineConfig alone;
+    alone.cacheDir = dir.path() / name;
+    Engine engine(alone);
+    ASSERT_TRUE(engine.load(test::guestBytes(name)));
+    size[name] = fs::file_size(onlyObjectIn(alone.cacheDir));
+  }
+  EngineConfig config;
+  config.cacheDir = dir.path() / "cache";
+  std::map<std::string, fs::path> object;
+  {
+    Engine unlimited(config);
+    for (const char* name : {"traps", "big_memory"})
+      object[name] = (*unlimited.load(test::guestBytes(name)))->objectPath();
+  }
+  auto now = fs::file_time_type::clock::now();
+  fs::last_write_time(object["traps"], now - std::chrono::seconds(200));
+  fs::last_write_time(object["big_memory"], now - std::chrono::seconds(100));
+  fs::create_directory(config.cacheDir / "build-1-0");
+  fs::last_write_time(config.cacheDir / "build-1-0", now - std::chrono::hours(24 * 365));
+
+  config.maxCacheBytes = size["traps"] + size["big_memory"] + size["hello"] - 1;
+  Engine engine(config);
+  ASSERT_TRUE(engine.load(test::guestBytes("traps")));  // from disk: now the newest use
+  EXPECT_EQ(engine.stats().diskHits, 1u);
+  auto hello = engine.load(test::guestBytes("hello"));  // compiled: one must go
+  ASSERT_TRUE(hello) << hello.error().message;
+  EXPECT_TRUE(fs::exists(object["traps"]));
+  EXPECT_FALSE(fs::exists(object["big_memory"]));
+  EXPECT_TRUE(fs::exists((*hello)->objectPath()));
+  EXPECT_FALSE(fs::exists(config.cacheDir / "build-1-0"));
+  // A trimmed module is compiled again when needed.
+  ASSERT_TRUE(engine.load(test::guestBytes("big_memory")));
+  EXPECT_EQ(engine.stats().compiled, 2u);
+}
+
+// Code is loaded only from files no other user can have written: one that is
+// writable by others, owned by someone else or a symbolic link is generated
+// again; in a directory others can write, nothing is loaded at all.
+TEST(CodeCache, LoadsOnlyPrivateFiles) {
+  test::TempDir dir;
+  EngineConfig config;
+  config.cacheDir = dir.path() / "cache";
+  Bytes wasm = test::guestBytes("big_memory");
+  fs::path object;
+  {
+    Engine engine(config);
+    auto m = engine.load(wasm);
+    ASSERT_TRUE(m);
+    object = (*m)->objectPath();
+  }
+  auto expectRebuilt = [&](const char* what) {
+    SCOPED_TRACE(what);
+    Engine engine(config);
+    auto m = engine.load(wasm);
+    ASSERT_TRUE(m) << m.error().message;
+    EXPECT_EQ(engine.stats().compiled, 1u);
+    EXPECT_TRUE(checkPrivateFile((*m)->objectPath()));
+    auto r = Linker().instantiate(*m);
+    ASSERT_TRUE(r);
+    EXPECT_EQ((*(*r)->call("f")).at(0).i32, 1u);
+  };
+  fs::permissions(object, fs::perms(0666));
+  expectRebuilt("world-writable");
+  fs::permissions(object, fs::perms(0664));
+  expectRebuilt("group-writable");
+  if (::geteuid() == 0) {  // only root can give a file away
+    ASSERT_EQ(::chown(object.c_str(), 65534, 65534), 0);
+    expectRebuilt("owned by nobody");
+  }
+  fs::rename(object, dir.path() / "elsewhere.so");
+  fs::create_symlink(dir.path() / "elsewhere.so", object);
+  expectRebuilt("symbolic link");
+
+  fs::permissions(config.cacheDir, fs::perms(0777));
+  Engine engine(config);
+  auto m = engine.load(wasm);
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().message.find("writable by other users"), std::string::npos)
+      << m.error().message;
+}
+
+// The compiler runs with a memory limit: a compiler that needs more fails
+// with its own message, and the server is unaffected.
+TEST(CodeCache, CompilerMemoryIsLimited) {
+  test::TempDir dir;
+  EngineConfig config;
+  config.cacheDir = dir.path();
+  config.compiler.maxMemoryBytes = 16u << 20;
+  Engine engine(config);
+  auto m = engine.load(test::guestBytes("traps"));
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().message.find(config.compiler.cc + " failed"), std::string::npos)
+      << m.error().message;
+}
+
+TEST(CodeCache, NoDirectoryIsAnError) {
+  EngineConfig config;
+  config.cacheDir.clear();
+  Engine engine(config);
+  auto m = engine.load(test::guestBytes("traps"));
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().message.find("no directory for generated code"), std::string::npos)
+      << m.error().message;
 }
 
 TEST(CodeCache, ReportsAMissingCompiler) {

@@ -28,23 +28,6 @@
 
 namespace nearfaas::test {
 
-using Clock = std::chrono::steady_clock;
-
-// Bound for every wait in these tests; a healthy run needs a small fraction.
-inline constexpr auto kWaitBound = std::chrono::seconds(30);
-inline constexpr auto kPollInterval = std::chrono::milliseconds(10);
-
-// Polls `done` until it holds or kWaitBound (or `bound`) passes; its last answer.
-inline bool pollUntil(const std::function<bool()>& done,
-                      std::chrono::milliseconds bound = kWaitBound) {
-  auto deadline = Clock::now() + bound;
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(kPollInterval);
-  }
-  return true;
-}
-
 inline std::filesystem::path functionWasm(const std::string& user, const std::string& name) {
   return std::filesystem::path(NEARFAAS_FUNC_DIR) / user / (name + ".wasm");
 }

@@ -241,6 +241,23 @@ TEST(ServeCli, PortInUseFails) {
   EXPECT_EQ(first.stop(SIGTERM), 0);
 }
 
+// Without HOME (and no directory given) nothing falls back to a shared
+// directory such as /tmp: the commands refuse, saying what to set.
+TEST(ServeCli, RefusesToStartWithoutHome) {
+  auto serve = runProcess({"env", "-i", "PATH=/usr/bin:/bin", NEARFAAS_BINARY, "serve",
+                           "--upload-port", "0", "--invoke-port", "0"},
+                          std::chrono::minutes(1));
+  ASSERT_TRUE(serve);
+  EXPECT_EQ(serve->exitCode, 1) << serve->output;
+  EXPECT_TRUE(contains(serve->output, "no data directory")) << serve->output;
+  auto run = runProcess({"env", "-i", "PATH=/usr/bin:/bin", NEARFAAS_BINARY, "run",
+                         test::functionWasm("demo", "hello").string()},
+                        std::chrono::minutes(1));
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->exitCode, 1) << run->output;
+  EXPECT_TRUE(contains(run->output, "no directory for generated code")) << run->output;
+}
+
 // The code sharing secret must be private and long enough; a server refuses
 // to start otherwise, saying why.
 TEST(ServeCli, CodeSecretFileMustBePrivateAndLong) {

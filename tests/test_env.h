@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <thread>
 
 #include "base/bytes.h"
 #include "wasm/engine.h"
@@ -47,6 +50,23 @@ inline wasm::ModuleHandle loadGuest(const std::string& name,
   auto m = sharedEngine().load(guestBytes(name), host);
   if (!m) ADD_FAILURE() << name << ": " << m.error().message;
   return m ? *m : nullptr;
+}
+
+using Clock = std::chrono::steady_clock;
+
+// Bound for every wait in these tests; a healthy run needs a small fraction.
+inline constexpr auto kWaitBound = std::chrono::seconds(30);
+inline constexpr auto kPollInterval = std::chrono::milliseconds(10);
+
+// Polls `done` until it holds or kWaitBound (or `bound`) passes; its last answer.
+inline bool pollUntil(const std::function<bool()>& done,
+                      std::chrono::milliseconds bound = kWaitBound) {
+  auto deadline = Clock::now() + bound;
+  while (!done()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  return true;
 }
 
 // A fresh, empty directory under the system temp dir, removed on destruction.

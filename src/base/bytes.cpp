@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -80,6 +81,28 @@ std::string printable(std::string_view text, size_t maxBytes) {
 
 std::string sha256Hex(std::string_view data) {
   return sha256Hex(std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+}
+
+Result<void> checkPrivateFile(const std::filesystem::path& file) {
+  struct stat st {};
+  if (::lstat(file.c_str(), &st) != 0) return fail(file.string(), ": ", std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return fail(file.string(), " is not a regular file");
+  if (st.st_uid != ::geteuid())
+    return fail(file.string(), " is owned by user ", std::to_string(st.st_uid),
+                ", not by this one");
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) return fail(file.string(), " is writable by other users");
+  std::error_code ec;
+  auto dir = std::filesystem::canonical(std::filesystem::absolute(file, ec).parent_path(), ec);
+  if (ec) return fail(file.string(), ": ", ec.message());
+  for (;;) {
+    if (::stat(dir.c_str(), &st) != 0) return fail(dir.string(), ": ", std::strerror(errno));
+    if (st.st_uid != ::geteuid() && st.st_uid != 0)
+      return fail("directory ", dir.string(), " is owned by user ", std::to_string(st.st_uid));
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+      return fail("directory ", dir.string(), " is writable by other users");
+    if (dir == dir.root_path()) return {};
+    dir = dir.parent_path();
+  }
 }
 
 Result<Bytes> readFile(const std::filesystem::path& path) {

@@ -32,6 +32,13 @@ Result<std::string> hmacSha256Hex(std::string_view key,
 // a == b in time that depends only on the sizes (for MACs and tokens).
 bool constantTimeEqual(std::string_view a, std::string_view b);
 
+// Whether `file` is safe to load as code of this process: a regular file
+// (not a symbolic link) owned by this process's user and writable by no one
+// else, in directories no other user can change: each one up to the root is
+// owned by this user or root and is not writable by group or others unless
+// it is sticky (as /tmp is). The error says which part fails.
+Result<void> checkPrivateFile(const std::filesystem::path& file);
+
 Result<Bytes> readFile(const std::filesystem::path& path);
 
 // Writes through a temporary file in the same directory and renames it into

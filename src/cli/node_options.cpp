@@ -52,6 +52,17 @@ void NodeOptions::addTo(CLI::App& app, bool running) {
                  "[$NEARFAAS_CEPH_CONF]");
   app.add_option("--pool", pool, "RADOS pool of the store, for --store rados")
       ->capture_default_str();
+  app.add_option("--codegen-timeout", codegenTimeoutS,
+                 "seconds each step of generating a module's code (translation, compilation) may "
+                 "take before it is killed")
+      ->capture_default_str();
+  app.add_option("--codegen-memory-mb", codegenMemoryMb,
+                 "memory in MiB each step of generating a module's code may use")
+      ->capture_default_str();
+  app.add_option("--code-cache-max-mb", codeCacheMaxMb,
+                 "MiB of generated code kept in the cache directory; the least recently used "
+                 "modules beyond it are removed")
+      ->capture_default_str();
   if (const char* f = std::getenv("NEARFAAS_CODE_SECRET_FILE"); f && *f) codeSecretFile = f;
   app.add_option("--code-secret-file", codeSecretFile,
                  "file (mode 600) holding the secret, at least 16 bytes, that the workers of a "
@@ -72,6 +83,9 @@ Result<std::unique_ptr<sched::Node>> NodeOptions::open() const {
   c.scheduler.slots = slots;
   c.scheduler.callTimeout = std::chrono::milliseconds(timeoutMs);
   c.faaslet.maxMemoryPages = maxMemoryPages;
+  c.compiler.timeout = std::chrono::seconds(codegenTimeoutS);
+  c.compiler.maxMemoryBytes = codegenMemoryMb << 20;
+  c.codeCacheMaxBytes = codeCacheMaxMb << 20;
   if (!codeSecretFile.empty()) {
     auto secret = readSecretFile(codeSecretFile);
     if (!secret) return std::unexpected(secret.error());

@@ -21,6 +21,9 @@ struct NodeOptions {
   std::string cephConf;       // store == "rados"
   std::string pool = "nearfaas";
   std::string codeSecretFile;  // the cluster's secret for shared generated code
+  unsigned codegenTimeoutS = 600;
+  uint64_t codegenMemoryMb = 4096;
+  uint64_t codeCacheMaxMb = 2048;
   unsigned slots = 0;
   unsigned timeoutMs = 60'000;
   uint32_t maxMemoryPages = wasm::kDefaultMaxMemoryPages;

@@ -9,8 +9,9 @@ namespace nearfaas::sched {
 
 std::filesystem::path NodeConfig::defaultDataDir() {
   if (const char* d = std::getenv("NEARFAAS_DATA_DIR"); d && *d) return d;
-  const char* home = std::getenv("HOME");
-  return std::filesystem::path(home && *home ? home : "/tmp") / ".local/share/nearfaas";
+  if (const char* h = std::getenv("HOME"); h && *h)
+    return std::filesystem::path(h) / ".local/share/nearfaas";
+  return {};
 }
 
 std::filesystem::path NodeConfig::defaultCodeCacheDir() {
@@ -19,6 +20,8 @@ std::filesystem::path NodeConfig::defaultCodeCacheDir() {
 }
 
 Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
+  if (config.dataDir.empty())
+    return fail("no data directory: set HOME or NEARFAAS_DATA_DIR, or give one (--data-dir)");
   auto store = storage::DirectoryStore::open(config.dataDir / "store");
   if (!store)
     return fail("cannot open the store in ", config.dataDir.string(), ": ", store.error().message);
@@ -31,11 +34,16 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
     if (auto ok = SharedCode::checkSecret(config.codeSharingSecret); !ok)
       return std::unexpected(ok.error());
   }
+  if (config.codeCacheDir.empty() && config.dataDir.empty())
+    return fail(
+        "no directory for generated code: set HOME or NEARFAAS_DATA_DIR, or give one "
+        "(--data-dir or --cache-dir)");
   std::unique_ptr<Node> n(new Node());
   n->objects_ = std::move(store);
   wasm::EngineConfig ec;
   ec.cacheDir = config.codeCacheDir.empty() ? config.dataDir / "code" : config.codeCacheDir;
-  if (!config.cc.empty()) ec.compiler.cc = config.cc;
+  ec.compiler = config.compiler;
+  ec.maxCacheBytes = config.codeCacheMaxBytes;
   n->engine_ = std::make_unique<wasm::Engine>(ec);
   host::registerFaasmHost(n->host_);
   n->functions_ = std::make_unique<FunctionStore>(*n->objects_, *n->engine_, n->host_,

@@ -24,7 +24,8 @@ struct NodeConfig {
   // Where generated code is cached; empty = <dataDir>/code. Several nodes
   // may share one (entries are written atomically, keyed by module hash).
   std::filesystem::path codeCacheDir = defaultCodeCacheDir();
-  std::string cc;  // generated-code compiler; empty = the engine's default
+  wasm::CompilerSettings compiler;  // how generated code is compiled, and its bounds
+  uint64_t codeCacheMaxBytes = wasm::kDefaultMaxCacheBytes;
   // Secret of the workers sharing a store: with it, generated code is kept
   // in the store too, under its MAC, for the other workers (SharedCode);
   // empty (the default): nothing is shared.
@@ -32,7 +33,8 @@ struct NodeConfig {
   faaslet::FaasletSettings faaslet;
   SchedulerSettings scheduler;
 
-  // $NEARFAAS_DATA_DIR, else ~/.local/share/nearfaas.
+  // $NEARFAAS_DATA_DIR, else ~/.local/share/nearfaas; empty when neither is
+  // set (Node::open then fails rather than use a shared directory).
   static std::filesystem::path defaultDataDir();
   // $NEARFAAS_CODE_CACHE, else empty.
   static std::filesystem::path defaultCodeCacheDir();

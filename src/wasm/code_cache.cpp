@@ -1,6 +1,10 @@
 #include "wasm/code_cache.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <atomic>
 #include <system_error>
@@ -23,8 +27,47 @@ std::vector<std::string> CompilerSettings::flags() const {
   return f;
 }
 
-CodeCache::CodeCache(fs::path dir, CompilerSettings settings)
-    : dir_(std::move(dir)), settings_(std::move(settings)) {}
+CodeCache::CodeCache(fs::path dir, CompilerSettings settings, uint64_t maxBytes)
+    : dir_(std::move(dir)), settings_(std::move(settings)), maxBytes_(maxBytes) {}
+
+void CodeCache::touch(const fs::path& object) {
+  ::utimensat(AT_FDCWD, object.c_str(), nullptr, 0);
+}
+
+void CodeCache::trim(const fs::path& keep) {
+  struct Entry {
+    fs::file_time_type used;
+    uint64_t bytes;
+    fs::path path;
+  };
+  std::vector<Entry> modules;
+  uint64_t total = 0;
+  std::error_code ec;
+  // A build directory or temporary file older than this belongs to a build
+  // that is not running any more (every step has a timeout).
+  auto stale = fs::file_time_type::clock::now() - 3 * settings_.timeout;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    std::string name = e.path().filename().string();
+    auto time = e.last_write_time(ec);
+    if (ec) continue;
+    bool leftover = name.starts_with("build-") || name.find(".tmp.") != std::string::npos;
+    if (leftover) {
+      if (time < stale) fs::remove_all(e.path(), ec);
+      continue;
+    }
+    if (!e.is_regular_file(ec) || e.path().extension() != ".so") continue;
+    uint64_t bytes = e.file_size(ec);
+    if (ec) continue;
+    total += bytes;
+    if (e.path() != keep) modules.push_back({time, bytes, e.path()});
+  }
+  std::sort(modules.begin(), modules.end(),
+            [](const Entry& a, const Entry& b) { return a.used < b.used; });
+  for (const Entry& m : modules) {
+    if (total <= maxBytes_) break;
+    if (fs::remove(m.path, ec)) total -= m.bytes;
+  }
+}
 
 const std::string& CodeCache::configKey() {
   std::call_once(keyOnce_, [this] {
@@ -66,12 +109,14 @@ Result<fs::path> CodeCache::getOrCompile(const std::string& hash, DecodedModule&
   // wasm2c runs in a child process: it aborts on some inputs it cannot
   // translate, and that must not take a server down.
   fs::path source = work / "module.c";
-  auto generated = runIsolated([&]() -> Result<void> {
-    auto c = generateC(module);
-    if (!c) return std::unexpected(c.error());
-    if (auto r = writeFileAtomic(work / kGeneratedHeaderName, c->header); !r) return r;
-    return writeFileAtomic(source, c->source);
-  });
+  auto generated = runIsolated(
+      [&]() -> Result<void> {
+        auto c = generateC(module);
+        if (!c) return std::unexpected(c.error());
+        if (auto r = writeFileAtomic(work / kGeneratedHeaderName, c->header); !r) return r;
+        return writeFileAtomic(source, c->source);
+      },
+      settings_.timeout, settings_.maxMemoryBytes);
   if (!generated) return fail("codegen: wasm2c: ", generated.error().message);
 
   fs::path object = work / "module.so";
@@ -81,7 +126,7 @@ Result<fs::path> CodeCache::getOrCompile(const std::string& hash, DecodedModule&
   for (const char* f : {"-fPIC", "-shared", "-fvisibility=hidden"})
     argv.emplace_back(f);
   argv.insert(argv.end(), {"-o", object.string(), source.string(), "-lm"});
-  auto proc = runProcess(argv, settings_.timeout);
+  auto proc = runProcess(argv, settings_.timeout, {settings_.maxMemoryBytes});
   if (!proc) return fail("codegen: ", proc.error().message);
   if (proc->timedOut) return fail("codegen: ", settings_.cc, " timed out");
   if (proc->exitCode != 0) {
@@ -92,6 +137,7 @@ Result<fs::path> CodeCache::getOrCompile(const std::string& hash, DecodedModule&
   }
   fs::rename(object, target, ec);
   if (ec) return fail("code cache: cannot store ", target.string(), ": ", ec.message());
+  trim(target);
   return target;
 }
 

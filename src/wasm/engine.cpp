@@ -19,7 +19,7 @@ fs::path EngineConfig::defaultCacheDir() {
   if (const char* d = std::getenv("NEARFAAS_CACHE_DIR"); d && *d) return d;
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "nearfaas/code";
   if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache/nearfaas/code";
-  return fs::temp_directory_path() / "nearfaas-code";
+  return {};
 }
 
 CompiledModule::~CompiledModule() {
@@ -27,7 +27,8 @@ CompiledModule::~CompiledModule() {
 }
 
 Engine::Engine(EngineConfig config)
-    : config_(std::move(config)), cache_(config_.cacheDir, config_.compiler) {
+    : config_(std::move(config)),
+      cache_(config_.cacheDir, config_.compiler, config_.maxCacheBytes) {
   initRuntime();
   if (config_.compileJobs == 0)
     config_.compileJobs = std::max(1u, std::thread::hardware_concurrency());
@@ -37,6 +38,8 @@ Engine::~Engine() = default;
 
 Result<ModuleHandle> Engine::openObject(const std::string& hash, ModuleInfo info,
                                         const fs::path& path) {
+  if (auto ok = checkPrivateFile(path); !ok)
+    return fail("refusing to load compiled module: ", ok.error().message);
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) return fail("cannot load compiled module ", path.string(), ": ", dlerror());
   auto abiFn = reinterpret_cast<nf_module_abi_fn>(dlsym(handle, kModuleAbiSymbol));
@@ -63,6 +66,10 @@ Result<ModuleHandle> Engine::openObject(const std::string& hash, ModuleInfo info
 
 Result<ModuleHandle> Engine::loadDecoded(const std::string& hash, std::span<const uint8_t> wasm,
                                          const HostRegistry* host) {
+  if (config_.cacheDir.empty())
+    return fail(
+        "no directory for generated code: set HOME, XDG_CACHE_HOME or NEARFAAS_CACHE_DIR, "
+        "or give one (--cache-dir)");
   auto decoded = decodeModule(wasm);
   if (!decoded) return std::unexpected(decoded.error());
   if (host) {
@@ -75,11 +82,13 @@ Result<ModuleHandle> Engine::loadDecoded(const std::string& hash, std::span<cons
     auto module = openObject(hash, info, path);
     if (module) {
       stats_.diskHits++;
+      CodeCache::touch(path);
       std::lock_guard lock(mutex_);
       loaded_[hash] = *module;
       return module;
     }
-    // A damaged cache entry (truncated by a crash, wrong ABI): rebuild it.
+    // A damaged cache entry (truncated by a crash, wrong ABI) or one that is
+    // not private to this user: rebuild it.
     fs::remove(path, ec);
   }
   uint64_t start = monotonicNowNs();

@@ -56,8 +56,11 @@ struct EngineConfig {
   std::filesystem::path cacheDir = defaultCacheDir();
   CompilerSettings compiler;
   unsigned compileJobs = 0;  // parallel compilers in loadAll(); 0 = number of cores
+  uint64_t maxCacheBytes = kDefaultMaxCacheBytes;  // the cache directory is trimmed to it
 
-  // $NEARFAAS_CACHE_DIR, else $XDG_CACHE_HOME/nearfaas/code, else ~/.cache/nearfaas/code.
+  // $NEARFAAS_CACHE_DIR, else $XDG_CACHE_HOME/nearfaas/code, else
+  // ~/.cache/nearfaas/code; empty when none is set (loads then fail: a
+  // shared directory such as /tmp is no place for code this process runs).
   static std::filesystem::path defaultCacheDir();
 };
 
@@ -76,6 +79,9 @@ class Engine {
 
   // Loads a module. If `host` is given, a module importing anything `host`
   // does not provide (by module, field and type) is refused before codegen.
+  // Only a cached shared object that checkPrivateFile() accepts is loaded; one
+  // it refuses is generated again (and if that one is refused too, because
+  // the directory is not private, loading fails).
   Result<ModuleHandle> load(std::span<const uint8_t> wasm, const HostRegistry* host = nullptr);
 
   // Loads many modules, compiling cache misses with up to compileJobs
