@@ -29,6 +29,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
                                          std::unique_ptr<storage::ObjectStore> store) {
   std::unique_ptr<Node> n(new Node());
   n->objects_ = std::move(store);
+  n->state_.setLimits(config.state);
   wasm::EngineConfig ec;
   ec.cacheDir = config.codeCacheDir.empty() ? config.dataDir / "code" : config.codeCacheDir;
   if (!config.cc.empty()) ec.compiler.cc = config.cc;

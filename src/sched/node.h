@@ -30,6 +30,7 @@ struct NodeConfig {
   bool shareGeneratedCode = false;
   faaslet::FaasletSettings faaslet;
   SchedulerSettings scheduler;
+  state::StateLimits state;
 
   // $NEARFAAS_DATA_DIR, else ~/.local/share/nearfaas.
   static std::filesystem::path defaultDataDir();
