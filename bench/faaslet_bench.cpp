@@ -235,10 +235,7 @@ class FreshInstances {
     FreshInstance f;
     f.context = std::make_unique<host::CallContext>();
     host::CallContext* ctx = f.context.get();
-    ctx->output = [ctx](int fd, std::string_view bytes) {
-      (fd == 2 ? ctx->capturedStderr : ctx->capturedStdout).append(bytes);
-    };
-    ctx->input = [](uint8_t*, size_t) -> size_t { return 0; };
+    ctx->captureStdio(settings_.maxStdioBytes);
     ctx->args = {kArgv0};
     wasm::InstanceOptions io;
     io.maxMemoryPages = settings_.maxMemoryPages;

@@ -53,6 +53,7 @@ struct TestServerOptions {
   unsigned slots = 2;
   std::chrono::milliseconds callTimeout{20'000};
   std::chrono::seconds resultTtl{600};
+  state::StateLimits state;
   http::NodeServerSettings http = [] {
     http::NodeServerSettings s;
     s.uploadPort = 0;
@@ -80,6 +81,7 @@ class TestServer {
     c.scheduler.callTimeout = options_.callTimeout;
     c.scheduler.resultTtl = options_.resultTtl;
     c.faaslet.maxMemoryPages = 4096;
+    c.state = options_.state;
     auto n = sched::Node::open(c);
     if (!n) {
       ADD_FAILURE() << n.error().message;

@@ -74,6 +74,29 @@ void NodeOptions::addTo(CLI::App& app, bool running) {
   app.add_option("--timeout", timeoutMs, "call deadline in milliseconds")->capture_default_str();
   app.add_option("--max-memory-pages", maxMemoryPages, "memory limit per Faaslet in 64 KiB pages")
       ->capture_default_str();
+  app.add_option("--max-stdio-bytes", faaslet.maxStdioBytes,
+                 "guest stdout and stderr kept per call, each, e.g. 1MiB (the rest is dropped "
+                 "and the output says how much)")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  app.add_option("--max-scratch-bytes", faaslet.files.maxScratchBytes,
+                 "bytes of files a call may write (its private scratch tree); past it writes "
+                 "fail with ENOSPC")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  app.add_option("--max-shared-bytes", faaslet.files.maxSharedBytes,
+                 "bytes of shared files a call may hold open at once (one copy per file); past "
+                 "it opens fail with ENOMEM")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  app.add_option("--max-state-keys", state.maxKeysPerUser,
+                 "state keys per user; creating more fails (a trap in the guest, 507 over HTTP)")
+      ->capture_default_str();
+  app.add_option("--max-state-bytes", state.maxBytesPerUser,
+                 "bytes of state per user, e.g. 4GiB; growing past it fails (a trap in the guest, "
+                 "507 over HTTP)")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
 }
 
 Result<std::unique_ptr<sched::Node>> NodeOptions::open() const {
@@ -82,6 +105,7 @@ Result<std::unique_ptr<sched::Node>> NodeOptions::open() const {
   if (!cacheDir.empty()) c.codeCacheDir = cacheDir;
   c.scheduler.slots = slots;
   c.scheduler.callTimeout = std::chrono::milliseconds(timeoutMs);
+  c.faaslet = faaslet;
   c.faaslet.maxMemoryPages = maxMemoryPages;
   c.compiler.timeout = std::chrono::seconds(codegenTimeoutS);
   c.compiler.maxMemoryBytes = codegenMemoryMb << 20;
@@ -91,6 +115,7 @@ Result<std::unique_ptr<sched::Node>> NodeOptions::open() const {
     if (!secret) return std::unexpected(secret.error());
     c.codeSharingSecret = std::move(*secret);
   }
+  c.state = state;
   if (store != "rados") return sched::Node::open(c);
 #if NEARFAAS_WITH_CEPH
   if (cephConf.empty()) return fail("--store rados needs --ceph-conf (or $NEARFAAS_CEPH_CONF)");

@@ -27,6 +27,9 @@ struct NodeOptions {
   unsigned slots = 0;
   unsigned timeoutMs = 60'000;
   uint32_t maxMemoryPages = wasm::kDefaultMaxMemoryPages;
+  // Per call and per user limits; defaults as the settings structs'.
+  faaslet::FaasletSettings faaslet;
+  state::StateLimits state;
 
   // `running`: also the options of commands that run calls.
   void addTo(CLI::App& app, bool running);

@@ -49,27 +49,36 @@ Result<std::shared_ptr<ProtoFaaslet>> ProtoFaaslet::create(wasm::ModuleHandle mo
   wasm::Linker linker;
   linker.addHost(host);
   // Initialisation runs with a context that has no call: Faasm host functions
-  // trap there, WASI works (constructors may print).
+  // trap there, WASI works (constructors may print, into a captured buffer:
+  // never onto the server's own stdout, and never reading its stdin).
   host::CallContext initContext;
-  host::passThroughStdio(initContext);
+  initContext.captureStdio(settings.maxStdioBytes);
   initContext.args = {kArgv0};
   wasm::InstanceOptions io;
   io.maxMemoryPages = settings.maxMemoryPages;
   io.startTimeout = settings.initTimeout;
   io.hostContext = &initContext;
+  // What the guest said on stderr, for the error when initialisation fails.
+  auto saidOnStderr = [&initContext] {
+    constexpr size_t kShown = 1024;
+    std::string said = initContext.capturedStderr.take();
+    if (said.empty()) return said;
+    if (said.size() > kShown) said = said.substr(0, kShown) + "...";
+    return "; stderr: " + said;
+  };
   auto inst = linker.instantiate(module, io);
-  if (!inst) return fail("cannot instantiate the function: ", inst.error().message);
+  if (!inst) return fail("cannot instantiate the function: ", inst.error().message, saidOnStderr());
   wasm::CallOptions co;
   co.timeout = settings.initTimeout;
   if (runtimeRunsCtors(info)) {
     if (auto r = (*inst)->call(kCtors, {}, co); !r)
-      return fail("constructors failed: ", r.error().describe());
+      return fail("constructors failed: ", r.error().describe(), saidOnStderr());
   }
   if (const auto* z = info.findExport(kZygote); z && z->kind == wasm::ExternKind::Func) {
     auto r = (*inst)->call(kZygote, {}, co);
-    if (!r) return fail("zygote failed: ", r.error().describe());
+    if (!r) return fail("zygote failed: ", r.error().describe(), saidOnStderr());
     if (!r->empty() && r->at(0).type == ValType::I32 && r->at(0).i32 != 0)
-      return fail("zygote returned ", static_cast<int32_t>(r->at(0).i32));
+      return fail("zygote returned ", static_cast<int32_t>(r->at(0).i32), saidOnStderr());
   }
   (*inst)->setHostContext(nullptr);
   auto snap = wasm::InstanceSnapshot::capture(**inst);
@@ -86,11 +95,7 @@ Result<std::unique_ptr<Faaslet>> ProtoFaaslet::newFaaslet() const {
   f->context_.fileView.setLimits(settings_.files);
   // Where the guest's stdio goes is fixed per Faaslet, not set per call.
   if (settings_.captureStdio) {
-    host::CallContext* ctx = &f->context_;
-    ctx->output = [ctx](int fd, std::string_view bytes) {
-      (fd == 2 ? ctx->capturedStderr : ctx->capturedStdout).append(bytes);
-    };
-    ctx->input = [](uint8_t*, size_t) -> size_t { return 0; };
+    f->context_.captureStdio(settings_.maxStdioBytes);
   } else {
     host::passThroughStdio(f->context_);
   }
@@ -191,8 +196,8 @@ Result<CallOutcome> Faaslet::run(uint32_t callId, const CallRequest& request,
   }
   out.output = std::move(context_.outputData);
   out.outputSet = context_.outputSet;
-  out.stdoutText = std::move(context_.capturedStdout);
-  out.stderrText = std::move(context_.capturedStderr);
+  out.stdoutText = context_.capturedStdout.take();
+  out.stderrText = context_.capturedStderr.take();
   if (auto r = reset(); !r) return std::unexpected(r.error());
   return out;
 }

@@ -3,7 +3,10 @@
 //
 // A ProtoFaaslet instantiates the module once, runs its initialisation
 // (constructors, unless the module's `_start` runs them itself, then the
-// optional `_faasm_zygote`) and snapshots the result. Every Faaslet of that
+// optional `_faasm_zygote`) and snapshots the result. Initialisation never
+// sees the process's own stdio: its stdout and stderr are captured (bounded
+// as a call's) and dropped, except for the start of stderr in the error when
+// it fails; its stdin is at end-of-file. Every Faaslet of that
 // function is restored from the snapshot and never initialised again. After
 // each call a Faaslet is reset to the snapshot, so no call sees what an
 // earlier one left in memory, globals or tables.
@@ -30,6 +33,9 @@ struct FaasletSettings {
   uint32_t maxMemoryPages = wasm::kDefaultMaxMemoryPages;  // per Faaslet
   std::chrono::milliseconds initTimeout{30'000};           // constructors + zygote
   bool captureStdio = true;  // guest stdout/stderr into the outcome, not the process's
+  // Captured stdout and stderr kept per call, each; the rest is dropped and
+  // the outcome says how much ("[output truncated: N bytes dropped]").
+  size_t maxStdioBytes = host::CapturedStream::kDefaultLimit;
   host::FileViewLimits files;  // each Faaslet's scratch files
 };
 
@@ -38,9 +44,9 @@ struct FaasletSettings {
 // this one is.
 struct MemoryDelta {
   static constexpr uint32_t kPageBytes = 4096;
-  uint32_t memoryBytes = 0;         // size of the memory
-  std::vector<uint32_t> pages;      // page numbers, ascending
-  Bytes data;                       // pages.size() * kPageBytes bytes
+  uint32_t memoryBytes = 0;          // size of the memory
+  std::vector<uint32_t> pages;       // page numbers, ascending
+  Bytes data;                        // pages.size() * kPageBytes bytes
   std::vector<wasm::Value> globals;  // mutable globals in index order
 };
 

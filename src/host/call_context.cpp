@@ -1,8 +1,42 @@
 #include "host/call_context.h"
 
+#include <algorithm>
+
 #include "state/state_store.h"
 
 namespace nearfaas::host {
+
+std::string truncationMarker(uint64_t droppedBytes) {
+  return "\n[output truncated: " + std::to_string(droppedBytes) + " bytes dropped]\n";
+}
+
+void CapturedStream::append(std::string_view bytes) {
+  size_t room = text_.size() < limit_ ? limit_ - text_.size() : 0;
+  size_t kept = std::min(room, bytes.size());
+  text_.append(bytes.substr(0, kept));
+  dropped_ += bytes.size() - kept;
+}
+
+std::string CapturedStream::take() {
+  std::string out = std::move(text_);
+  if (dropped_) out += truncationMarker(dropped_);
+  clear();
+  return out;
+}
+
+void CapturedStream::clear() {
+  text_.clear();
+  dropped_ = 0;
+}
+
+void CallContext::captureStdio(size_t limit) {
+  capturedStdout.setLimit(limit);
+  capturedStderr.setLimit(limit);
+  output = [this](int fd, std::string_view bytes) {
+    (fd == 2 ? capturedStderr : capturedStdout).append(bytes);
+  };
+  input = [](uint8_t*, size_t) -> size_t { return 0; };
+}
 
 void CallContext::clearCall() {
   callId = 0;

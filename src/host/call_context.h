@@ -82,6 +82,28 @@ class CallServices {
   virtual std::optional<int32_t> offloadStorageCall(const StorageCall&) { return std::nullopt; }
 };
 
+// One captured stdio stream of a call: at most `limit` bytes are kept; what
+// comes beyond is counted and dropped, and take() ends the text with one
+// marker saying how much was dropped.
+class CapturedStream {
+ public:
+  static constexpr size_t kDefaultLimit = 1 << 20;
+  void append(std::string_view bytes);
+  // The text (with the marker if anything was dropped); empties the stream.
+  std::string take();
+  void clear();
+  void setLimit(size_t limit) { limit_ = limit; }
+  uint64_t dropped() const { return dropped_; }
+
+ private:
+  std::string text_;
+  uint64_t dropped_ = 0;
+  size_t limit_ = kDefaultLimit;
+};
+
+// "\n[output truncated: N bytes dropped]\n", what ends a truncated stream.
+std::string truncationMarker(uint64_t droppedBytes);
+
 struct CallContext : WasiContext {
   CallContext() { WasiContext::files = &fileView; }
   CallContext(const CallContext&) = delete;
@@ -93,8 +115,11 @@ struct CallContext : WasiContext {
 
   Bytes outputData;  // what faasmSetOutput wrote (last write wins)
   bool outputSet = false;
-  std::string capturedStdout, capturedStderr;
-  bool captureStdio = true;  // otherwise stdio passes through to the process
+  // The guest's stdout and stderr, when its Faaslet captures them.
+  CapturedStream capturedStdout, capturedStderr;
+  // Makes fd 1 and 2 append to the captured streams (each bounded by
+  // `limit` bytes per call) and fd 0 read end-of-file.
+  void captureStdio(size_t limit);
 
   // The guest's files (WasiContext::files points here); its scratch tree and
   // descriptors are per call, cleared on reset.

@@ -1,6 +1,12 @@
 // State: key/value byte arrays of the caller's user, read and written by copy
 // or mapped into linear memory (the same physical pages for every Faaslet on
 // this host), with guest-held reader/writer locks.
+//
+// Errors trap with the store's message, since the Faasm state functions have
+// no error result: an invalid key, a value beyond the size limit, and a user
+// at its limit of keys or bytes (StateLimits) all end the call, which fails
+// with that message. Calls that only read (size, value, appended elements)
+// or push, pull or flag a key create nothing: a missing key reads as empty.
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -52,6 +58,19 @@ KeyedValue stateValue(Instance& inst, uint32_t keyPtr, const char* what) {
   return {ctx, std::move(key), std::move(*v)};
 }
 
+// The value of the caller's user/key if it exists, else null (the key is
+// checked either way).
+std::shared_ptr<state::StateValue> existingValue(Instance& inst, uint32_t keyPtr,
+                                                 const char* what) {
+  CallContext& ctx = callContext(inst);
+  if (!ctx.services) throw HostTrap(TrapKind::Host, std::string(what) + ": no state here");
+  std::string key = guestString(inst, keyPtr, what);
+  state::StateStore& store = ctx.services->state();
+  if (auto v = state::validateStateKey(key, store.limits()); !v)
+    throw HostTrap(TrapKind::Host, std::string(what) + ": " + v.error().message);
+  return store.find(ctx.request->user, key);
+}
+
 void check(const Result<void>& r, const char* what) {
   if (!r) throw HostTrap(TrapKind::Host, std::string(what) + ": " + r.error().message);
 }
@@ -59,9 +78,15 @@ void check(const Result<void>& r, const char* what) {
 // With bufferLen 0: the value's size. Otherwise copies bufferLen bytes (zero
 // past the value's end) and returns the value's size.
 uint32_t readState(Instance& inst, uint32_t keyPtr, uint32_t buffer, uint32_t bufferLen) {
-  auto kv = stateValue(inst, keyPtr, "__faasm_read_state");
-  if (bufferLen) kv.value->read(0, guestBytes(inst, buffer, bufferLen, "__faasm_read_state"));
-  return static_cast<uint32_t>(kv.value->size());
+  auto value = existingValue(inst, keyPtr, "__faasm_read_state");
+  if (bufferLen) {
+    auto out = guestBytes(inst, buffer, bufferLen, "__faasm_read_state");
+    if (value)
+      value->read(0, out);
+    else
+      std::fill(out.begin(), out.end(), 0);
+  }
+  return value ? static_cast<uint32_t>(value->size()) : 0;
 }
 
 void readStateOffset(Instance& inst, uint32_t keyPtr, uint32_t totalLen, uint32_t offset,
@@ -137,8 +162,12 @@ void appendState(Instance& inst, uint32_t keyPtr, uint32_t data, uint32_t len) {
 
 void readAppendedState(Instance& inst, uint32_t keyPtr, uint32_t buffer, uint32_t bufferLen,
                        uint32_t n) {
-  auto kv = stateValue(inst, keyPtr, "__faasm_read_appended_state");
-  auto bytes = kv.value->readAppended(n);
+  auto value = existingValue(inst, keyPtr, "__faasm_read_appended_state");
+  Result<Bytes> bytes = Bytes{};
+  if (value)
+    bytes = value->readAppended(n);
+  else if (n)
+    bytes = fail("state: ", n, " appended elements requested, 0 present");
   if (!bytes)
     throw HostTrap(TrapKind::Host, "__faasm_read_appended_state: " + bytes.error().message);
   auto dst = guestBytes(inst, buffer, bufferLen, "__faasm_read_appended_state");
@@ -148,23 +177,24 @@ void readAppendedState(Instance& inst, uint32_t keyPtr, uint32_t buffer, uint32_
 }
 
 void clearAppendedState(Instance& inst, uint32_t keyPtr) {
-  stateValue(inst, keyPtr, "__faasm_clear_appended_state").value->clearAppended();
+  if (auto value = existingValue(inst, keyPtr, "__faasm_clear_appended_state"))
+    value->clearAppended();
 }
 
 // On one host the local copy is the global copy: pushing, pulling and dirty
 // flags have nothing to do beyond checking the key.
 void keyOnly(Instance& inst, uint32_t keyPtr) {
-  stateValue(inst, keyPtr, "state push/pull");
+  existingValue(inst, keyPtr, "state push/pull");
 }
 void keyAndLen(Instance& inst, uint32_t keyPtr, uint32_t) {
-  stateValue(inst, keyPtr, "state push/pull");
+  existingValue(inst, keyPtr, "state push/pull");
 }
 void keyAndRange(Instance& inst, uint32_t keyPtr, uint32_t, uint32_t, uint32_t) {
-  stateValue(inst, keyPtr, "__faasm_flag_state_offset_dirty");
+  existingValue(inst, keyPtr, "__faasm_flag_state_offset_dirty");
 }
 void pushPartialMask(Instance& inst, uint32_t keyPtr, uint32_t maskKeyPtr) {
-  stateValue(inst, keyPtr, "__faasm_push_state_partial_mask");
-  stateValue(inst, maskKeyPtr, "__faasm_push_state_partial_mask");
+  existingValue(inst, keyPtr, "__faasm_push_state_partial_mask");
+  existingValue(inst, maskKeyPtr, "__faasm_push_state_partial_mask");
 }
 
 // How often a waiting lock checks the call's deadline.

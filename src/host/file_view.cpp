@@ -31,6 +31,15 @@ struct FileView::Usage {
   uint64_t bytes = 0;
   uint32_t nodes = 0;
   uint64_t nextIno = 1;
+  uint64_t sharedBytes = 0;  // of the live SharedCopy objects
+};
+
+// The contents of one shared file, read once and shared by every inode and
+// descriptor of the call that uses it; accounted while it lives.
+struct FileView::SharedCopy {
+  Bytes data;
+  std::shared_ptr<Usage> usage;
+  ~SharedCopy() { usage->sharedBytes -= data.size(); }
 };
 
 struct FileView::Inode {
@@ -46,7 +55,7 @@ struct FileView::Inode {
   // Shared inodes: a file's key, or a directory's key prefix ("" or "a/b/").
   std::string sharedKey;
   uint64_t sharedSize = 0;
-  std::shared_ptr<const Bytes> sharedData;  // a shared file's contents, once opened
+  std::shared_ptr<const SharedCopy> sharedData;  // a shared file's contents, once opened
 
   uint64_t atim = 0, mtim = 0, ctim = 0;
 
@@ -56,7 +65,7 @@ struct FileView::Inode {
       usage->nodes--;
     }
   }
-  const Bytes& contents() const { return shared ? *sharedData : data; }
+  const Bytes& contents() const { return shared ? sharedData->data : data; }
   uint64_t size() const { return shared ? sharedSize : data.size(); }
 };
 
@@ -87,11 +96,16 @@ void FileView::reset() {
   root->isDir = true;
   root->rights = kAllRights;
   fds_.emplace(kRootFd, std::move(root));
+  sharedCopies_.clear();
   touched_ = false;
 }
 
 uint64_t FileView::scratchBytes() const {
   return usage_->bytes;
+}
+
+uint64_t FileView::sharedBytes() const {
+  return usage_->sharedBytes;
 }
 
 FileView::InodePtr FileView::newInode(FileType type) const {
@@ -219,15 +233,38 @@ FsResult<FileView::InodePtr> FileView::scratchParent(const Path& path, bool forC
 }
 
 FsResult<void> FileView::loadShared(Inode& node) {
-  if (node.sharedSize > limits_.maxSharedFileBytes) return std::unexpected(WasiErrno::Fbig);
+  if (node.sharedData) return {};
+  // The copy this call already holds, if any: a file is read once per call
+  // (later changes to it in the store are not seen by that call).
+  if (auto it = sharedCopies_.find(node.sharedKey); it != sharedCopies_.end()) {
+    if (auto copy = it->second.lock()) {
+      node.sharedSize = copy->data.size();
+      node.sharedData = std::move(copy);
+      return {};
+    }
+    sharedCopies_.erase(it);
+  }
+  auto fits = [&](uint64_t size) -> FsResult<void> {
+    if (size > limits_.maxSharedFileBytes) return std::unexpected(WasiErrno::Fbig);
+    if (size > limits_.maxSharedBytes || usage_->sharedBytes > limits_.maxSharedBytes - size)
+      return std::unexpected(WasiErrno::Nomem);
+    return {};
+  };
+  if (auto r = fits(node.sharedSize); !r) return r;
   if (!shared_) return std::unexpected(WasiErrno::Noent);
   auto bytes = shared_->get(storage::kSharedFilesBucket, node.sharedKey);
   if (!bytes)
     return std::unexpected(
         bytes.error().code == storage::StoreErrorCode::NotFound ? WasiErrno::Noent : WasiErrno::Io);
-  if (bytes->size() > limits_.maxSharedFileBytes) return std::unexpected(WasiErrno::Fbig);
-  node.sharedSize = bytes->size();
-  node.sharedData = std::make_shared<const Bytes>(std::move(*bytes));
+  if (auto r = fits(bytes->size()); !r) return r;  // it may have changed since stat
+  auto copy = std::make_shared<SharedCopy>();
+  copy->data = std::move(*bytes);
+  copy->usage = usage_;
+  usage_->sharedBytes += copy->data.size();
+  std::erase_if(sharedCopies_, [](const auto& entry) { return entry.second.expired(); });
+  sharedCopies_.emplace(node.sharedKey, copy);
+  node.sharedSize = copy->data.size();
+  node.sharedData = std::move(copy);
   return {};
 }
 

@@ -13,7 +13,12 @@
 //    host memory, shared files are read through the ObjectStore interface with
 //    validated keys. There are no symlinks and none can be made; ".." never
 //    leaves the tree (NotCapable), and neither does an absolute path.
-//  - Scratch use is bounded by FileViewLimits (bytes, nodes, open files).
+//  - Scratch use is bounded by FileViewLimits (bytes, nodes, open files);
+//    past maxScratchBytes a write fails with Nospc.
+//  - A shared file is read whole into memory when opened, once per call: every
+//    descriptor of it (and readFile) shares that one read-only copy, which
+//    lives while anything uses it. What the call holds of shared files is
+//    bounded by maxSharedBytes (an open past it fails with Nomem).
 //  - reset() forgets every scratch file and open descriptor, so nothing a call
 //    wrote is visible to the next call of the Faaslet.
 //
@@ -54,6 +59,7 @@ enum class WasiErrno : uint16_t {
   Mfile = 33,
   Nametoolong = 37,
   Noent = 44,
+  Nomem = 48,
   Nospc = 51,
   Nosys = 52,
   Notdir = 54,
@@ -108,6 +114,7 @@ struct FileViewLimits {
   uint32_t maxScratchNodes = 4096;             // scratch files and directories
   uint32_t maxOpenFiles = 256;                 // descriptors besides stdio and the root
   uint64_t maxSharedFileBytes = 256ull << 20;  // a shared file is read whole when opened
+  uint64_t maxSharedBytes = 512ull << 20;      // shared files held at once (one copy each)
   size_t maxPathBytes = 4096;
   size_t maxNameBytes = 255;
 };
@@ -175,12 +182,17 @@ class FileView {
   FsResult<Bytes> readFile(std::string_view path);
 
   const FileViewLimits& limits() const { return limits_; }
+  // Bytes of scratch file contents.
   uint64_t scratchBytes() const;
+  // Bytes of shared files held in memory now (each file counted once however
+  // many descriptors have it open).
+  uint64_t sharedBytes() const;
 
  private:
   struct Inode;
   struct Usage;
   struct OpenFile;
+  struct SharedCopy;
   using Path = std::vector<std::string>;
   using InodePtr = std::shared_ptr<Inode>;
 
@@ -207,6 +219,9 @@ class FileView {
   mutable InodePtr root_;         // null until first use
   mutable bool touched_ = false;  // anything beyond the initial state exists
   std::map<uint32_t, std::unique_ptr<OpenFile>> fds_;
+  // The shared files this call has in memory, by key; entries expire when
+  // nothing uses the copy any more.
+  std::map<std::string, std::weak_ptr<const SharedCopy>, std::less<>> sharedCopies_;
 };
 
 }  // namespace nearfaas::host

@@ -56,6 +56,20 @@ Response storeError(const storage::StoreError& e) {
   return error(500, e.message);
 }
 
+Response stateError(const state::StateError& e) {
+  switch (e.kind) {
+    case state::StateError::InvalidKey:
+      return error(400, e.message);
+    case state::StateError::TooLarge:
+      return error(413, e.message);
+    case state::StateError::UserLimit:
+      return error(507, e.message);
+    case state::StateError::System:
+      break;
+  }
+  return error(500, e.message);
+}
+
 Response functionError(const sched::FunctionError& e) {
   switch (e.kind) {
     case sched::FunctionError::InvalidName:
@@ -166,8 +180,8 @@ Response UploadService::route(const Request& req) {
       return error(413, "State value too large (limit " +
                             std::to_string(node_.state().limits().maxValueSize) + " bytes)");
     auto value = node_.state().value(user, key);
-    if (!value) return error(400, value.error().message);
-    if (auto r = (*value)->set(bytes(req.body)); !r) return error(500, r.error().message);
+    if (!value) return stateError(value.error());
+    if (auto r = (*value)->set(bytes(req.body)); !r) return stateError(r.error());
     return textResponse(200, kStateUploaded);
   }
 

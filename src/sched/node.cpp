@@ -40,6 +40,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
         "(--data-dir or --cache-dir)");
   std::unique_ptr<Node> n(new Node());
   n->objects_ = std::move(store);
+  n->state_.setLimits(config.state);
   wasm::EngineConfig ec;
   ec.cacheDir = config.codeCacheDir.empty() ? config.dataDir / "code" : config.codeCacheDir;
   ec.compiler = config.compiler;

@@ -32,6 +32,7 @@ struct NodeConfig {
   std::string codeSharingSecret;
   faaslet::FaasletSettings faaslet;
   SchedulerSettings scheduler;
+  state::StateLimits state;
 
   // $NEARFAAS_DATA_DIR, else ~/.local/share/nearfaas; empty when neither is
   // set (Node::open then fails rather than use a shared directory).

@@ -22,6 +22,14 @@ std::string mapKey(std::string_view user, std::string_view key) {
   k.append(key);
   return k;
 }
+
+template <typename... Parts>
+std::unexpected<StateError> stateFail(StateError::Kind kind, Parts&&... parts) {
+  StateError e;
+  e.kind = kind;
+  e.message = fail(std::forward<Parts>(parts)...).error().message;
+  return std::unexpected(std::move(e));
+}
 }  // namespace
 
 Result<void> validateStateKey(std::string_view key, const StateLimits& limits) {
@@ -35,18 +43,48 @@ Result<void> validateStateKey(std::string_view key, const StateLimits& limits) {
 StateValue::~StateValue() {
   if (view_) munmap(view_, capacity_);
   close(fd_);
+  usage_->bytes -= capacity_ + appendedBytes_;
 }
 
-Result<void> StateValue::reserve(uint64_t bytes) {
+StateResult<void> StateValue::charge(uint64_t bytes) {
+  uint64_t held = usage_->bytes.load();
+  do {
+    if (bytes > limits_.maxBytesPerUser || held > limits_.maxBytesPerUser - bytes)
+      return stateFail(StateError::UserLimit, "state: user ", user_, " would hold ", held + bytes,
+                       " bytes of state, beyond the limit of ", limits_.maxBytesPerUser,
+                       " bytes per user");
+  } while (!usage_->bytes.compare_exchange_weak(held, held + bytes));
+  return {};
+}
+
+StateResult<void> StateValue::reserve(uint64_t bytes) {
   if (bytes <= capacity_) return {};
   if (bytes > limits_.maxValueSize)
-    return fail("state value of ", bytes, " bytes exceeds the limit of ", limits_.maxValueSize);
+    return stateFail(StateError::TooLarge, "state value of ", bytes, " bytes exceeds the limit of ",
+                     limits_.maxValueSize);
   uint64_t cap = roundUp(std::max(bytes, capacity_ * 2));
   cap = std::min(cap, roundUp(limits_.maxValueSize));
-  if (ftruncate(fd_, static_cast<off_t>(cap)) != 0)
-    return fail("state: cannot grow a value to ", cap, " bytes: ", std::strerror(errno));
+  // Doubling is only a guess at what comes next: if the user cannot afford
+  // it, the value grows to exactly what it needs.
+  auto charged = charge(cap - capacity_);
+  if (!charged && cap > roundUp(bytes)) {
+    cap = roundUp(bytes);
+    charged = charge(cap - capacity_);
+  }
+  if (!charged) return charged;
+  auto refund = [&] { usage_->bytes -= cap - capacity_; };
+  if (ftruncate(fd_, static_cast<off_t>(cap)) != 0) {
+    refund();
+    return stateFail(StateError::System, "state: cannot grow a value to ", cap,
+                     " bytes: ", std::strerror(errno));
+  }
   void* view = mmap(nullptr, cap, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
-  if (view == MAP_FAILED) return fail("state: cannot map a value: ", std::strerror(errno));
+  if (view == MAP_FAILED) {
+    // The memfd is longer now, but nothing maps past capacity_; count what
+    // the value uses as before.
+    refund();
+    return stateFail(StateError::System, "state: cannot map a value: ", std::strerror(errno));
+  }
   if (view_) munmap(view_, capacity_);
   view_ = static_cast<uint8_t*>(view);
   capacity_ = cap;
@@ -71,17 +109,18 @@ Bytes StateValue::readAll() const {
   return Bytes(view_, view_ + size_);
 }
 
-Result<void> StateValue::write(uint64_t offset, std::span<const uint8_t> data) {
+StateResult<void> StateValue::write(uint64_t offset, std::span<const uint8_t> data) {
   std::unique_lock l(mutex_);
   uint64_t end = offset + data.size();
-  if (end < offset) return fail("state write past the end of the address space");
+  if (end < offset)
+    return stateFail(StateError::TooLarge, "state write past the end of the address space");
   if (auto r = reserve(end); !r) return r;
   if (!data.empty()) std::memcpy(view_ + offset, data.data(), data.size());
   size_ = std::max(size_, end);
   return {};
 }
 
-Result<void> StateValue::set(std::span<const uint8_t> data) {
+StateResult<void> StateValue::set(std::span<const uint8_t> data) {
   std::unique_lock l(mutex_);
   if (auto r = reserve(data.size()); !r) return r;
   if (!data.empty()) std::memcpy(view_, data.data(), data.size());
@@ -91,18 +130,21 @@ Result<void> StateValue::set(std::span<const uint8_t> data) {
   return {};
 }
 
-Result<void> StateValue::ensureSize(uint64_t size) {
+StateResult<void> StateValue::ensureSize(uint64_t size) {
   std::unique_lock l(mutex_);
   if (auto r = reserve(size); !r) return r;
   size_ = std::max(size_, size);
   return {};
 }
 
-Result<void> StateValue::append(std::span<const uint8_t> element) {
+StateResult<void> StateValue::append(std::span<const uint8_t> element) {
   std::unique_lock l(mutex_);
   if (appended_.size() >= limits_.maxAppendedElements)
-    return fail("state: more than ", limits_.maxAppendedElements, " appended elements");
+    return stateFail(StateError::TooLarge, "state: more than ", limits_.maxAppendedElements,
+                     " appended elements");
+  if (auto r = charge(element.size()); !r) return r;
   appended_.emplace_back(element.begin(), element.end());
+  appendedBytes_ += element.size();
   return {};
 }
 
@@ -119,19 +161,38 @@ Result<Bytes> StateValue::readAppended(size_t n) const {
 void StateValue::clearAppended() {
   std::unique_lock l(mutex_);
   appended_.clear();
+  usage_->bytes -= appendedBytes_;
+  appendedBytes_ = 0;
 }
 
-Result<std::shared_ptr<StateValue>> StateStore::value(std::string_view user,
-                                                      std::string_view key) {
-  if (auto v = validateStateKey(key, limits_); !v) return std::unexpected(v.error());
+StateResult<std::shared_ptr<StateValue>> StateStore::value(std::string_view user,
+                                                           std::string_view key) {
+  if (auto v = validateStateKey(key, limits_); !v)
+    return stateFail(StateError::InvalidKey, v.error().message);
   std::string k = mapKey(user, key);
   std::lock_guard l(mutex_);
   if (auto it = values_.find(k); it != values_.end()) return it->second;
+  auto u = users_.find(user);
+  if (u == users_.end())
+    u = users_.emplace(std::string(user), std::make_shared<StateUsage>()).first;
+  StateUsage& usage = *u->second;
+  if (usage.keys >= limits_.maxKeysPerUser)
+    return stateFail(StateError::UserLimit, "state: user ", std::string(user), " has ", usage.keys,
+                     " keys, the limit per user");
   int fd = memfd_create("nearfaas-state", MFD_CLOEXEC);
-  if (fd < 0) return fail("state: memfd_create failed: ", std::strerror(errno));
-  std::shared_ptr<StateValue> v(new StateValue(fd, limits_));
+  if (fd < 0)
+    return stateFail(StateError::System, "state: memfd_create failed: ", std::strerror(errno));
+  std::shared_ptr<StateValue> v(new StateValue(fd, limits_, user, u->second));
   values_.emplace(std::move(k), v);
+  usage.keys++;
   return v;
+}
+
+StateStore::UserUsage StateStore::usage(std::string_view user) const {
+  std::lock_guard l(mutex_);
+  auto u = users_.find(user);
+  if (u == users_.end()) return {};
+  return {u->second->keys, u->second->bytes.load()};
 }
 
 std::shared_ptr<StateValue> StateStore::find(std::string_view user, std::string_view key) const {

@@ -7,9 +7,18 @@
 // have nothing to do. Every value carries a reader/writer lock that guests
 // take and release explicitly (faasmLockStateRead/Write) and an append-only
 // list of elements, separate from its bytes.
+//
+// Every user's state is bounded (StateLimits): the number of keys, and the
+// bytes its values hold (memfd lengths plus appended elements). A value, once
+// created, lives as long as the store, so these caps are what keeps one user
+// (a guest creating keys in a loop, or an HTTP client) from exhausting the
+// host's memory and file descriptors; other users are not affected by one
+// user reaching them. Reading a key that does not exist creates nothing.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <expected>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,10 +37,33 @@ struct StateLimits {
   size_t maxKeyLength = 1024;          // bytes
   uint64_t maxValueSize = 1ull << 30;  // bytes per value
   size_t maxAppendedElements = 1 << 20;
+  // Per user: keys (each holds a memfd, so also a file descriptor), and
+  // bytes: the values' memfd lengths (64 KiB multiples) plus appended bytes.
+  size_t maxKeysPerUser = 4096;
+  uint64_t maxBytesPerUser = 4ull << 30;
 };
+
+// Why a state operation failed, for callers that answer differently (an HTTP
+// server: 400, 413, 507 or 500). Being an Error, it converts to Result<T>.
+struct StateError : Error {
+  enum Kind {
+    InvalidKey,  // breaks validateStateKey
+    TooLarge,    // a value beyond maxValueSize, too many appended elements
+    UserLimit,   // the user has maxKeysPerUser keys or maxBytesPerUser bytes
+    System,      // the host failed (memfd, mmap)
+  } kind = System;
+};
+template <typename T>
+using StateResult = std::expected<T, StateError>;
 
 // Keys are non-empty, at most maxKeyLength bytes, without NUL bytes.
 Result<void> validateStateKey(std::string_view key, const StateLimits& limits = {});
+
+// What one user's state holds; shared by the store and the user's values.
+struct StateUsage {
+  size_t keys = 0;  // guarded by the store's mutex
+  std::atomic<uint64_t> bytes{0};
+};
 
 // One state value. Thread-safe. Its memfd only grows, so a mapping of any
 // earlier size stays valid.
@@ -46,13 +78,13 @@ class StateValue {
   void read(uint64_t offset, std::span<uint8_t> out) const;
   Bytes readAll() const;
   // Writes data at offset, growing the value if needed.
-  Result<void> write(uint64_t offset, std::span<const uint8_t> data);
+  StateResult<void> write(uint64_t offset, std::span<const uint8_t> data);
   // Replaces the value: its size becomes data.size().
-  Result<void> set(std::span<const uint8_t> data);
+  StateResult<void> set(std::span<const uint8_t> data);
   // Makes the value at least `size` bytes long (zero-filled).
-  Result<void> ensureSize(uint64_t size);
+  StateResult<void> ensureSize(uint64_t size);
 
-  Result<void> append(std::span<const uint8_t> element);
+  StateResult<void> append(std::span<const uint8_t> element);
   // The first n appended elements, concatenated; fails if there are fewer.
   Result<Bytes> readAppended(size_t n) const;
   void clearAppended();
@@ -66,16 +98,23 @@ class StateValue {
 
  private:
   friend class StateStore;
-  StateValue(int fd, const StateLimits& limits) : fd_(fd), limits_(limits) {}
-  Result<void> reserve(uint64_t bytes);  // callers hold mutex_ exclusively
+  StateValue(int fd, const StateLimits& limits, std::string_view user,
+             std::shared_ptr<StateUsage> usage)
+      : fd_(fd), limits_(limits), user_(user), usage_(std::move(usage)) {}
+  StateResult<void> reserve(uint64_t bytes);  // callers hold mutex_ exclusively
+  // Counts `bytes` more against the user's maxBytesPerUser, or fails.
+  StateResult<void> charge(uint64_t bytes);
 
   mutable std::shared_mutex mutex_;  // guards size_, capacity_, view_, appended_
   int fd_;
   const StateLimits& limits_;
+  const std::string user_;
+  const std::shared_ptr<StateUsage> usage_;
   uint64_t size_ = 0;
   uint64_t capacity_ = 0;  // memfd length and view_ size
   uint8_t* view_ = nullptr;
   std::vector<Bytes> appended_;
+  uint64_t appendedBytes_ = 0;
   std::shared_mutex guestLock_;
 };
 
@@ -83,16 +122,28 @@ class StateStore {
  public:
   explicit StateStore(StateLimits limits = {}) : limits_(limits) {}
 
-  // The value of user/key, created empty if absent.
-  Result<std::shared_ptr<StateValue>> value(std::string_view user, std::string_view key);
+  // Only before the first value is created (values keep referring to them).
+  void setLimits(const StateLimits& limits) { limits_ = limits; }
+
+  // The value of user/key, created empty if absent (UserLimit if the user
+  // has maxKeysPerUser keys already).
+  StateResult<std::shared_ptr<StateValue>> value(std::string_view user, std::string_view key);
   // The value if it exists.
   std::shared_ptr<StateValue> find(std::string_view user, std::string_view key) const;
   const StateLimits& limits() const { return limits_; }
+
+  // What `user`'s state holds now: keys and bytes as the limits count them.
+  struct UserUsage {
+    size_t keys = 0;
+    uint64_t bytes = 0;
+  };
+  UserUsage usage(std::string_view user) const;
 
  private:
   StateLimits limits_;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<StateValue>, std::less<>> values_;  // "user\0key"
+  std::map<std::string, std::shared_ptr<StateUsage>, std::less<>> users_;
 };
 
 }  // namespace nearfaas::state
