@@ -115,9 +115,9 @@ Result<Socket> connectTcp(std::string_view address, Deadline deadline) {
     if (errno != EINPROGRESS)
       return fail("cannot connect to ", address, ": ", std::strerror(errno));
     for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return fail("cannot connect to ", address, ": timed out");
+      auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return fail("cannot connect to ", address, ": timed out");
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
       pollfd p{s.fd(), POLLOUT, 0};
       int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1'000'000)));
       if (n < 0 && errno == EINTR) continue;

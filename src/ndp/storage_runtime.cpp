@@ -301,7 +301,16 @@ void StorageRuntime::serve(Socket conn) {
     spdlog::warn("{}", reply.reason);
   } else {
     const OffloadRequest& request = forwarded->request;
-    reply = handle(conn.fd(), *forwarded, started + settings_.maxOffloadTime);
+    Deadline hold = started + settings_.maxOffloadTime;
+    reply = handle(conn.fd(), *forwarded, hold);
+    // Whatever stopped it (its run, a read from the class, the caller's
+    // connection), the time was up: the call goes back to the caller.
+    if (reply.verdict == Verdict::Failed && Clock::now() >= hold)
+      reply = {Verdict::ProcessLocally,
+               "the call took longer than the storage side's limit of " +
+                   std::to_string(settings_.maxOffloadTime.count()) +
+                   " ms per offload (--max-offload-time); it runs on the caller (" + reply.reason +
+                   ")"};
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     spdlog::info("offload {} {}/{} on '{}': {} in {:.2f} ms{}{}", request.callId, request.user,
                  request.function, request.key,
@@ -403,17 +412,11 @@ OffloadReply StorageRuntime::handle(int classFd, const ClassRequest& forwarded, 
   // Whatever is left of the hold time (rounded up: a run stopped by it ends
   // after `hold`), at most the call timeout.
   auto left = std::chrono::ceil<std::chrono::milliseconds>(hold - Clock::now());
-  auto timeLimit = "longer than the storage side's limit of " +
-                   std::to_string(settings_.maxOffloadTime.count()) +
-                   " ms per offload (--max-offload-time): it runs on the caller";
-  if (left.count() <= 0) return {Verdict::ProcessLocally, "it would take " + timeLimit};
+  if (left.count() <= 0) return failed("no time left to run it");
   faaslet::MemoryDelta changed;
   auto outcome = (*faaslet)->run(static_cast<uint32_t>(request.callId), call, &services,
                                  std::min(left, settings_.callTimeout), {&*delta, &changed});
   if (!outcome) return failed("the Faaslet broke: " + outcome.error().message);
-  // Stopped by the hold time (its own run or a read from the class).
-  if ((!outcome->error.empty() || objects.broken()) && Clock::now() >= hold)
-    return {Verdict::ProcessLocally, "the call took " + timeLimit};
   if (objects.broken()) return failed(*objects.broken());
   if (services.usedState())
     return failed("the storage call uses state, which lives on the compute workers");
