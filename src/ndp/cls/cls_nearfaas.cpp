@@ -66,6 +66,9 @@ constexpr const char* kDefaultSocket = "/run/nearfaas/ndp.sock";
 constexpr long kDefaultTimeoutMs = 15'000;
 // cls_cxx_read takes int offsets and lengths: larger reads go in chunks.
 constexpr uint64_t kReadChunk = 64ull << 20;
+// How long the class looks for a verdict the runtime sent before it stopped
+// reading (poll returns at once if it is there, or the runtime has gone).
+constexpr auto kLateVerdictWait = std::chrono::milliseconds(100);
 
 std::string socketPath() {
   const char* p = std::getenv("NEARFAAS_NDP_SOCKET");
@@ -288,8 +291,14 @@ int offload(cls_method_context_t ctx, ceph::bufferlist* in, ceph::bufferlist* ou
     auto sent = op->kind == ObjectOp::Read
                     ? sendRead(ctx, conn->fd(), *op, flags, deadline)
                     : sendFrame(conn->fd(), encode(serve(ctx, *op, flags)), deadline);
-    if (!sent)
+    if (!sent) {
+      // The runtime may have given up on the call (its time limit) and
+      // answered while this was sending: that verdict says why.
+      auto late = recvMessage(conn->fd(), {kReplyMessage}, deadlineIn(kLateVerdictWait));
+      auto reply = late ? decodeReply(*late) : Result<OffloadReply>(std::unexpected(late.error()));
+      if (reply) return answer(out, flags, reply->verdict, reply->reason);
       return answer(out, flags, Verdict::Failed, "storage runtime: " + sent.error().message);
+    }
   }
 }
 
