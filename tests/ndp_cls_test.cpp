@@ -5,6 +5,7 @@
 // (The stand-in plays the runtime's side of the protocol; the real storage
 // runtime is tested against the same class once it exists.)
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -158,6 +159,33 @@ class RuntimeStandIn {
   std::thread thread_;
 };
 
+// The class's socket with nobody serving it: a connection the class made
+// waits in the backlog, where connectionMade() sees it.
+class NoRuntime {
+ public:
+  NoRuntime() {
+    const std::string& path = Cluster::instance->socketPath();
+    ::unlink(path.c_str());
+    listener_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(listener_, 4), 0);
+  }
+  ~NoRuntime() {
+    ::close(listener_);
+    ::unlink(Cluster::instance->socketPath().c_str());
+  }
+  bool connectionMade() const {
+    pollfd p{listener_, POLLIN, 0};
+    return ::poll(&p, 1, 0) == 1;
+  }
+
+ private:
+  int listener_ = -1;
+};
+
 // One object operation from the stand-in's side.
 ObjectOpReply ask(int fd, const ObjectOp& op) {
   EXPECT_TRUE(sendFrame(fd, encode(op), deadlineIn(kIo)));
@@ -196,13 +224,15 @@ TEST_F(CephClass, ServesTheObjectToTheRuntime) {
   std::string text = "hello hello world my world";
   ceph::bufferlist data = listOf(bytesOf(text));
   ASSERT_EQ(io.write_full("doc", data), 0);
-  OffloadRequest seen;
+  ClassRequest seen;
   ObjectOpReply stat, read, tail, write;
   {
     RuntimeStandIn runtime([&](int fd) {
       auto frame = recvFrame(fd, 1 << 20, deadlineIn(kIo));
       ASSERT_TRUE(frame);
-      seen = *decodeRequest(*frame);
+      auto forwarded = decodeClassRequest(*frame);
+      ASSERT_TRUE(forwarded) << forwarded.error().message;
+      seen = *forwarded;
       stat = ask(fd, {ObjectOp::Stat});
       read = ask(fd, {ObjectOp::Read, 0, 1 << 20});
       tail = ask(fd, {ObjectOp::Read, 12, 5});
@@ -213,7 +243,12 @@ TEST_F(CephClass, ServesTheObjectToTheRuntime) {
     ASSERT_TRUE(reply) << reply.error().message;
     EXPECT_EQ(reply->verdict, Verdict::Done) << reply->reason;
   }
-  EXPECT_EQ(seen, requestFor("doc"));
+  // The request, with what the class found out from the OSD: the object it
+  // ran on, and the RADOS client's address.
+  EXPECT_EQ(seen.request, requestFor("doc"));
+  EXPECT_EQ(seen.objectNamespace, "ndp");
+  EXPECT_EQ(seen.objectName, "doc");
+  EXPECT_EQ(seen.clientAddress, "127.0.0.1");
   EXPECT_EQ(stat.status, 0);
   EXPECT_EQ(stat.size, text.size());
   EXPECT_EQ(read.data, bytesOf(text));
@@ -245,24 +280,60 @@ TEST_F(CephClass, ReadWriteMethodWritesTheObject) {
 }
 
 // The OSD refuses a read method on a missing object itself (the caller then
-// runs the work locally, where the function sees the object missing); a write
-// method runs, and its stat says the object is not there.
+// runs the work locally, where the function sees the object missing); for a
+// write method the class cannot tell which object it runs on (there is no
+// object info yet), so it sends the call back without asking the runtime.
 TEST_F(CephClass, MissingObjects) {
   ceph::bufferlist in = listOf(encode(requestFor("nosuch"))), out;
   EXPECT_EQ(Cluster::instance->io().exec("nosuch", "nearfaas", "offload_ro", in, out), -ENOENT);
-  ObjectOpReply stat;
-  {
-    RuntimeStandIn runtime([&](int fd) {
-      auto request = recvFrame(fd, 1 << 20, deadlineIn(kIo));
-      ASSERT_TRUE(request) << request.error().message;
-      stat = ask(fd, {ObjectOp::Stat});
-      sendFrame(fd, encode(OffloadReply{Verdict::ProcessLocally, "no object"}), deadlineIn(kIo));
-    });
-    ceph::bufferlist in2 = listOf(encode(requestFor("nosuch2"))), out2;
-    EXPECT_EQ(Cluster::instance->io().exec("nosuch2", "nearfaas", "offload_wo", in2, out2),
-              -EBUSY);  // run locally
+  NoRuntime runtime;
+  ceph::bufferlist in2 = listOf(encode(requestFor("nosuch2"))), out2;
+  EXPECT_EQ(Cluster::instance->io().exec("nosuch2", "nearfaas", "offload_wo", in2, out2),
+            -EBUSY);  // run locally
+  EXPECT_FALSE(runtime.connectionMade());
+}
+
+// The class forwards only requests whose user and key are the namespace and
+// name of the object the exec runs on, as the OSD knows it: a client cannot
+// have the storage side run another user's function, or another object's
+// name, with this object's data. Forging the object info in the same
+// operation does not help: the class reads what the OSD stored.
+TEST_F(CephClass, RefusesRequestsForAnotherObject) {
+  auto& io = Cluster::instance->io();
+  ceph::bufferlist data = listOf(bytesOf("mine"));
+  ASSERT_EQ(io.write_full("mine", data), 0);
+  librados::IoCtx victim;
+  victim.dup(io);
+  victim.set_namespace("victim");
+  ceph::bufferlist victimData = listOf(bytesOf("theirs"));
+  ASSERT_EQ(victim.write_full("theirs", victimData), 0);
+  NoRuntime runtime;
+  OffloadRequest otherUser = requestFor("mine"), otherKey = requestFor("mine");
+  otherUser.user = "victim";
+  otherKey.key = "theirs";
+  for (const auto& r : {otherUser, otherKey}) {
+    auto reply = exec("mine", "offload_ro", encode(r));
+    ASSERT_TRUE(reply) << reply.error().message;
+    EXPECT_EQ(reply->verdict, Verdict::ProcessLocally);
+    EXPECT_NE(reply->reason.find("but was sent to 'mine' in namespace 'ndp'"), std::string::npos)
+        << reply->reason;
   }
-  EXPECT_EQ(stat.status, -ENOENT);
+  // The victim's object info, planted on "mine" in the operation that runs
+  // the class (its output is dropped: a write operation).
+  ceph::bufferlist victimInfo;
+  ASSERT_GT(victim.getxattr("theirs", "", victimInfo), 0);
+  OffloadRequest forged = requestFor("theirs");
+  forged.user = "victim";
+  librados::ObjectWriteOperation op;
+  op.setxattr("", victimInfo);
+  ceph::bufferlist forgedIn = listOf(encode(forged));
+  op.exec("nearfaas", "offload_ro", forgedIn);
+  EXPECT_EQ(io.operate("mine", &op), 0);
+  EXPECT_FALSE(runtime.connectionMade());
+  // The object info the OSD keeps is its own again.
+  ceph::bufferlist after;
+  ASSERT_GT(io.getxattr("mine", "", after), 0);
+  EXPECT_NE(bytesOf(after), bytesOf(victimInfo));
 }
 
 // Every failure ends in a verdict that sends the work back to the caller.

@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <functional>
 
 #include "ndp/messages.h"
+#include "ndp/sockets.h"
 
 namespace nearfaas::ndp {
 namespace {
@@ -66,6 +68,12 @@ TEST(NdpMessages, RoundTrip) {
   EXPECT_EQ(r->returnValue, -3);
   expectSameDelta(r->delta, res.delta);
 
+  ClassRequest forwarded{sampleRequest(), "ndp", "dir/obj\n", "10.0.0.1"};
+  auto back = decodeClassRequest(encode(forwarded));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, forwarded);
+  EXPECT_FALSE(decodeClassRequest(encode(sampleRequest())));  // a bare request is not one
+
   DeltaFetch fetch{9, "tok"};
   EXPECT_EQ(*decodeDeltaFetch(encode(fetch)), fetch);
   EXPECT_FALSE(decodeDeltaFetch(encode(sampleRequest())));
@@ -88,6 +96,8 @@ TEST(NdpMessages, TruncatedOrPaddedInputIsRefused) {
        [](auto in) { return decodeResult(in).has_value(); }},
       {encode(sampleDelta()), [](auto in) { return decodeDelta(in).has_value(); }},
       {encode(DeltaFetch{3, "t"}), [](auto in) { return decodeDeltaFetch(in).has_value(); }},
+      {encode(ClassRequest{sampleRequest(), "ndp", "k", ""}),
+       [](auto in) { return decodeClassRequest(in).has_value(); }},
   };
   for (auto& [bytes, decodes] : cases) {
     ASSERT_TRUE(decodes(bytes));
@@ -117,6 +127,30 @@ TEST(NdpMessages, ObjectOps) {
     Bytes whole = encode(reply);
     EXPECT_FALSE(decodeObjectOpReply(std::span<const uint8_t>(whole.data(), len)));
   }
+}
+
+TEST(NdpSockets, Ipv4AddressesAndNetworks) {
+  auto e = parseIpv4Endpoint("10.1.2.3:8090");
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_EQ(e->address, 0x0A010203u);
+  EXPECT_EQ(e->port, 8090);
+  for (const char* bad :
+       {"localhost:80", "10.1.2.3", "10.1.2.3:0", "10.1.2.3:65536", "010.1.2.3:80", "0x0a.1.2.3:80",
+        "10.1.2:80", " 10.1.2.3:80", "10.1.2.3:80 ", "[::1]:80", "10.1.2.3:+80"})
+    EXPECT_FALSE(parseIpv4Endpoint(bad)) << bad;
+  auto n = parseIpv4Network("10.1.2.3/8");
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(*n, (Ipv4Network{0x0A000000, 8}));
+  EXPECT_TRUE(n->contains(0x0AFFFFFF));
+  EXPECT_FALSE(n->contains(0x0B000000));
+  auto host = parseIpv4Network("192.168.0.7");
+  ASSERT_TRUE(host);
+  EXPECT_TRUE(host->contains(0xC0A80007));
+  EXPECT_FALSE(host->contains(0xC0A80008));
+  EXPECT_TRUE(parseIpv4Network("0.0.0.0/0")->contains(0x7F000001));
+  for (const char* bad : {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "ten/8"})
+    EXPECT_FALSE(parseIpv4Network(bad)) << bad;
+  EXPECT_EQ(ipv4Text(0x7F000001), "127.0.0.1");
 }
 
 TEST(NdpMessages, CorruptFieldsAreRefused) {
@@ -163,12 +197,15 @@ TEST(NdpMessages, CorruptFieldsAreRefused) {
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <thread>
 
 #include "ndp/frame.h"
 
 namespace nearfaas::ndp {
 namespace {
+
+constexpr auto kIo = std::chrono::seconds(10);
 
 struct SocketPair {
   int fds[2] = {-1, -1};
@@ -195,6 +232,130 @@ TEST(NdpFrames, RoundTripIncludingLargeFrames) {
   ASSERT_TRUE(empty && got);
   EXPECT_TRUE(empty->empty());
   EXPECT_EQ(*got, big);
+}
+
+// The peak resident memory of this process (VmHWM), after resetting it to
+// the current (the kernel's clear_refs "5"), so a test sees only its own peak.
+uint64_t peakResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  return 0;
+}
+void resetPeakResident() {
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
+
+void writeAll(int fd, std::span<const uint8_t> bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    ASSERT_GT(n, 0);
+    bytes = bytes.subspan(static_cast<size_t>(n));
+  }
+}
+void writeHeader(int fd, uint64_t len) {
+  uint8_t h[8];
+  std::memcpy(h, &len, 8);
+  writeAll(fd, h);
+}
+
+// A header may promise up to the limit, but memory follows what arrives: a
+// peer that announces 1 GiB and sends 4 KiB costs about 4 KiB (before, the
+// whole announced length was allocated and zeroed before reading).
+TEST(NdpFrames, AHeaderThatPromisesMoreThanArrivesCostsOnlyWhatArrived) {
+  constexpr uint64_t kPromised = 1ull << 30;
+  SocketPair s;
+  resetPeakResident();
+  uint64_t before = peakResidentBytes();
+  writeHeader(s.fds[0], kPromised);
+  writeAll(s.fds[0], Bytes(4096, 'x'));
+  close(s.fds[0]);
+  s.fds[0] = -1;
+  auto r = recvFrame(s.fds[1], 4ull << 30, deadlineIn(std::chrono::seconds(10)));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("truncated frame: 4096 of its 1073741824 bytes came"),
+            std::string::npos)
+      << r.error().message;
+  EXPECT_LT(peakResidentBytes() - before, 64u << 20);
+}
+
+// Each message kind has its largest frame; the receiver names what it
+// expected and refuses other kinds, other versions and frames too short to
+// be messages, before reading their payload.
+TEST(NdpFrames, MessagesAreHeldToTheLimitOfTheirKind) {
+  auto received = [](const std::function<void(int)>& send,
+                     std::initializer_list<uint32_t> kinds) -> Result<Bytes> {
+    SocketPair s;
+    send(s.fds[0]);
+    ::shutdown(s.fds[0], SHUT_WR);
+    return recvMessage(s.fds[1], kinds, deadlineIn(std::chrono::seconds(10)));
+  };
+  auto header = [](uint32_t version, uint32_t kind) {
+    Bytes h(8);
+    std::memcpy(h.data(), &version, 4);
+    std::memcpy(h.data() + 4, &kind, 4);
+    return h;
+  };
+  // A delta fetch announced at 1 MiB (its limit is 64 KiB).
+  auto r = received(
+      [&](int fd) {
+        writeHeader(fd, 1 << 20);
+        writeAll(fd, header(kProtocolVersion, kDeltaFetchMessage));
+      },
+      {kDeltaFetchMessage});
+  ASSERT_FALSE(r);
+  EXPECT_NE(
+      r.error().message.find("a delta fetch frame of 1048576 bytes exceeds the limit of 65536"),
+      std::string::npos)
+      << r.error().message;
+  // A kind the receiver does not expect.
+  r = received([&](int fd) { sendFrame(fd, encode(OffloadReply{}), deadlineIn(kIo)); },
+               {kDeltaFetchMessage});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("unexpected message: offload reply"), std::string::npos)
+      << r.error().message;
+  // Another protocol version; a frame too short for a message header.
+  r = received(
+      [&](int fd) {
+        writeHeader(fd, 8);
+        writeAll(fd, header(99, kDeltaFetchMessage));
+      },
+      {kDeltaFetchMessage});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("protocol version"), std::string::npos) << r.error().message;
+  r = received(
+      [&](int fd) {
+        sendFrame(fd, Bytes{1, 2, 3}, deadlineIn(kIo));
+      },
+      {kDeltaFetchMessage});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("holds no message"), std::string::npos) << r.error().message;
+  // Truncated after the header.
+  r = received(
+      [&](int fd) {
+        writeHeader(fd, 100);
+        writeAll(fd, header(kProtocolVersion, kDeltaFetchMessage));
+      },
+      {kDeltaFetchMessage});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("truncated frame: 8 of its 100 bytes"), std::string::npos)
+      << r.error().message;
+  // Within the limits, one of several kinds, arrives whole (a delta larger
+  // than the first chunk grows as it comes).
+  MemoryDelta big;
+  big.memoryBytes = 256 * MemoryDelta::kPageBytes;
+  for (uint32_t p = 0; p < 200; ++p)
+    big.pages.push_back(p);
+  big.data.assign(200 * MemoryDelta::kPageBytes, 7);
+  SocketPair s;
+  std::thread writer([&] { sendFrame(s.fds[0], encode(big), deadlineIn(kIo)); });
+  auto whole = recvMessage(s.fds[1], {kReplyMessage, kDeltaMessage}, deadlineIn(kIo));
+  writer.join();
+  ASSERT_TRUE(whole) << whole.error().message;
+  auto decoded = decodeDelta(*whole);
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  expectSameDelta(*decoded, big);
 }
 
 TEST(NdpFrames, SilentClosedOrOversizePeersFail) {

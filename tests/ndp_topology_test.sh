@@ -17,7 +17,9 @@
 #     the call still returns the forbid_ndp output, worker.log says it ran
 #     locally; after 'up' restarts the runtime, NDP works again.
 #  4. a runtime started with --max-load-per-core 0 refuses ('overloaded') and
-#     the call still gives the right output.
+#     the call still gives the right output; one started with
+#     --max-offload-time 1 gives calls back, and they give the same output
+#     on the worker.
 #  5. the OSD killed and restarted under a writer loop of small puts: every
 #     acknowledged object reads back exactly; afterwards NDP works again.
 #
@@ -430,6 +432,28 @@ last=$(last_offload_line)
 new_warnings=$(grep 'runs locally' "$WORKER_LOG" | tail -n +$((warnings + 1)))
 [[ "$new_warnings" == *"ndp/wordcount on 'text' runs locally: refused by the storage side: overloaded"* ]] ||
   fail "expected worker.log to say the wordcount ran locally, refused as overloaded; got: '$new_warnings'"
+
+step "4. runtime with --max-offload-time 1 gives calls back; they finish on the worker"
+topo stop-runtime >/dev/null
+topo up --runtime-args "$ADMIT_ALL --max-offload-time 1" >"$DATA/up.out" 2>&1 ||
+  { cat "$DATA/up.out" >&2; fail "up with --max-offload-time 1 failed"; }
+sleep 1.1  # past the worker's back-off after the refusal for load
+invoke wordcount warm "$O/wordcount.warm.local" --forbid-ndp
+# The first call is refused while the new runtime loads wordcount.
+for try in 1 2 3 4 5 6 7 8 9 10; do
+  n=$(offload_lines)
+  invoke wordcount warm "$O/wordcount.warm.given-back"
+  same "$O/wordcount.warm.given-back" "$O/wordcount.warm.local" \
+    "ndp/wordcount warm given back (call $try) vs forbid_ndp"
+  wait_offload_lines $((n + 1)) "NDP call $try to a runtime with --max-offload-time 1"
+  last=$(last_offload_line)
+  [[ "$last" == *": refused"*"loading function"* ]] || break
+  sleep 0.3
+done
+[[ "$last" == *"ndp/wordcount on 'warm': refused"*"longer than the storage side's limit of 1 ms"* ]] ||
+  fail "expected runtime.log to say the wordcount took too long, it says: $last"
+grep -q "ndp/wordcount on 'warm' runs locally: refused by the storage side: the call took longer" \
+  "$WORKER_LOG" || fail "worker.log does not say the wordcount given back ran locally"
 
 step "4. back to a runtime that admits"
 topo stop-runtime >/dev/null

@@ -1,6 +1,16 @@
 #include "ndp/delta_endpoint.h"
 
+#include <openssl/crypto.h>
+
 namespace nearfaas::ndp {
+
+namespace {
+// Whether `given` is `token`, in time that does not depend on where they differ.
+bool sameToken(const std::string& token, const std::string& given) {
+  return token.size() == given.size() &&
+         CRYPTO_memcmp(token.data(), given.data(), token.size()) == 0;
+}
+}  // namespace
 
 Result<std::unique_ptr<DeltaEndpoint>> DeltaEndpoint::start(DeltaEndpointSettings settings) {
   std::unique_ptr<DeltaEndpoint> e(new DeltaEndpoint(std::move(settings)));
@@ -22,7 +32,7 @@ DeltaEndpoint::~DeltaEndpoint() {
 bool DeltaEndpoint::expect(uint64_t callId, const std::string& token, faaslet::MemoryDelta delta) {
   auto encoded = std::make_shared<const Bytes>(encode(delta));
   std::lock_guard l(mutex_);
-  return pending_.emplace(callId, Pending{token, std::move(encoded), std::nullopt}).second;
+  return pending_.emplace(callId, Pending{token, std::move(encoded), false, std::nullopt}).second;
 }
 
 std::optional<OffloadResult> DeltaEndpoint::finish(uint64_t callId) {
@@ -39,7 +49,7 @@ void DeltaEndpoint::serve(Socket conn) {
     (void)sendFrame(conn.fd(), encode(OffloadReply{Verdict::Failed, why}),
                     deadlineIn(settings_.ioTimeout));
   };
-  auto frame = recvFrame(conn.fd(), 1 << 20, deadlineIn(settings_.ioTimeout));
+  auto frame = recvMessage(conn.fd(), {kDeltaFetchMessage}, deadlineIn(settings_.ioTimeout));
   auto fetch =
       frame ? decodeDeltaFetch(*frame) : Result<DeltaFetch>(std::unexpected(frame.error()));
   if (!fetch) {
@@ -47,35 +57,48 @@ void DeltaEndpoint::serve(Socket conn) {
     return;
   }
   std::shared_ptr<const Bytes> delta;
+  std::string why = "no offload " + std::to_string(fetch->callId) + " with that token";
   {
     std::lock_guard l(mutex_);
     auto it = pending_.find(fetch->callId);
-    if (it != pending_.end() && it->second.token == fetch->token) delta = it->second.delta;
+    if (it != pending_.end() && sameToken(it->second.token, fetch->token)) {
+      if (it->second.fetched) {
+        why = "the memory of offload " + std::to_string(fetch->callId) + " was fetched already";
+      } else {
+        it->second.fetched = true;
+        delta = std::move(it->second.delta);  // this connection's now; forgotten here
+      }
+    }
   }
   if (!delta) {
-    refuse("no offload " + std::to_string(fetch->callId) + " with that token");
+    refuse(why);
     return;
   }
-  if (!sendFrame(conn.fd(), *delta, deadlineIn(settings_.ioTimeout))) return;
+  bool sent = static_cast<bool>(sendFrame(conn.fd(), *delta, deadlineIn(settings_.ioTimeout)));
+  delta.reset();
+  if (!sent) return;
   // The runtime sends the result when the call has run: that may take as
-  // long as the call itself, bounded by the runtime's own call timeout.
-  auto resultFrame =
-      recvFrame(conn.fd(), kMaxDeltaBytes + 4096, deadlineIn(settings_.ioTimeout * 4));
+  // long as the call itself, bounded by the runtime's own limits.
+  auto resultFrame = recvMessage(conn.fd(), {kResultMessage}, deadlineIn(settings_.resultTimeout));
   auto result = resultFrame ? decodeResult(*resultFrame)
                             : Result<OffloadResult>(std::unexpected(resultFrame.error()));
-  bool taken = false;
+  std::string notTaken = result ? "result not taken" : "bad result: " + result.error().message;
   if (result) {
     std::lock_guard l(mutex_);
     auto it = pending_.find(result->callId);
-    if (it != pending_.end() && it->second.token == result->token &&
-        result->callId == fetch->callId) {
-      it->second.result = std::move(*result);
-      taken = true;
+    if (it != pending_.end() && result->callId == fetch->callId &&
+        sameToken(it->second.token, result->token)) {
+      if (it->second.result) {
+        notTaken = "a result of offload " + std::to_string(result->callId) + " came already";
+      } else {
+        it->second.result = std::move(*result);
+        notTaken.clear();
+      }
     }
   }
   (void)sendFrame(conn.fd(),
-                  encode(taken ? OffloadReply{Verdict::Done, ""}
-                               : OffloadReply{Verdict::Failed, "result not taken"}),
+                  encode(notTaken.empty() ? OffloadReply{Verdict::Done, ""}
+                                          : OffloadReply{Verdict::Failed, notTaken}),
                   deadlineIn(settings_.ioTimeout));
 }
 

@@ -2,8 +2,10 @@
 // storage runtime fetches the caller's memory delta and returns the result.
 // The offloading thread registers the call (id, token, delta) before the
 // RADOS exec, and after the exec takes the result, if one came. A request
-// with an unknown id or a wrong token gets a refusal, never another call's
-// memory.
+// with an unknown id or a wrong token (compared in constant time) gets a
+// refusal, never another call's memory. Each call's delta is handed out
+// once (then forgotten), and its result taken once, on the connection that
+// fetched the delta.
 #pragma once
 
 #include <chrono>
@@ -50,7 +52,8 @@ class DeltaEndpoint {
 
   struct Pending {
     std::string token;
-    std::shared_ptr<const Bytes> delta;  // encoded once
+    std::shared_ptr<const Bytes> delta;  // encoded once; null once fetched
+    bool fetched = false;
     std::optional<OffloadResult> result;
   };
 

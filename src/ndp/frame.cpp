@@ -3,7 +3,9 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 namespace nearfaas::ndp {
@@ -13,9 +15,10 @@ namespace {
 // Waits until `fd` is ready for `events` or the deadline passes.
 Result<void> waitFor(int fd, short events, Deadline deadline) {
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return fail("timed out");
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return fail("timed out");
+    // Rounded up: a wait that times out ends after the deadline, not before.
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
     pollfd p{fd, events, 0};
     int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1'000'000)));
     if (n < 0 && errno == EINTR) continue;
@@ -36,15 +39,24 @@ Result<void> sendAll(int fd, const uint8_t* p, size_t len, Deadline deadline) {
   return {};
 }
 
-Result<void> recvAll(int fd, uint8_t* p, size_t len, Deadline deadline) {
-  while (len) {
+// Reads what is there, at most `len` bytes (at least one); how many.
+Result<size_t> recvSome(int fd, uint8_t* p, size_t len, Deadline deadline) {
+  for (;;) {
     if (auto w = waitFor(fd, POLLIN, deadline); !w) return fail("receiving: ", w.error().message);
     ssize_t n = ::recv(fd, p, len, MSG_DONTWAIT);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n < 0) return fail("receiving: ", std::strerror(errno));
     if (n == 0) return fail("receiving: the peer closed the connection");
-    p += n;
-    len -= static_cast<size_t>(n);
+    return static_cast<size_t>(n);
+  }
+}
+
+Result<void> recvAll(int fd, uint8_t* p, size_t len, Deadline deadline) {
+  while (len) {
+    auto n = recvSome(fd, p, len, deadline);
+    if (!n) return std::unexpected(n.error());
+    p += *n;
+    len -= *n;
   }
   return {};
 }
@@ -84,14 +96,28 @@ Result<void> recvExact(int fd, uint8_t* to, size_t len, Deadline deadline) {
   return recvAll(fd, to, len, deadline);
 }
 
+Result<Bytes> recvFrameRest(int fd, uint64_t len, Bytes start, Deadline deadline) {
+  if (len > SIZE_MAX || start.size() > len) return fail("frame of ", len, " bytes is malformed");
+  Bytes out = std::move(start);
+  size_t got = out.size();
+  while (got < len) {
+    if (got == out.size())  // full: grow by what has arrived, never by what was announced
+      out.resize(std::min<uint64_t>(len, std::max<uint64_t>(got * 2, got + kFrameChunkBytes)));
+    auto n = recvSome(fd, out.data() + got, out.size() - got, deadline);
+    if (!n)
+      return fail("truncated frame: ", got, " of its ", len, " bytes came (", n.error().message,
+                  ")");
+    got += *n;
+  }
+  return out;
+}
+
 Result<Bytes> recvFrame(int fd, uint64_t maxBytes, Deadline deadline) {
   auto length = recvFrameLength(fd, deadline);
   if (!length) return std::unexpected(length.error());
   uint64_t len = *length;
   if (len > maxBytes) return fail("frame of ", len, " bytes exceeds the limit of ", maxBytes);
-  Bytes out(len);
-  if (auto r = recvAll(fd, out.data(), out.size(), deadline); !r) return std::unexpected(r.error());
-  return out;
+  return recvFrameRest(fd, len, {}, deadline);
 }
 
 }  // namespace nearfaas::ndp

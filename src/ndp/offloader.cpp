@@ -12,12 +12,13 @@ namespace nearfaas::ndp {
 
 namespace {
 
-// Proves a delta fetch or result belongs to the call: 128 random bits.
+// Proves a delta fetch or result belongs to the call: 128 random bits, in
+// kTokenHexDigits lowercase hex digits.
 std::string newToken() {
   static thread_local std::random_device rd;
   static const char* hex = "0123456789abcdef";
   std::string t;
-  for (int i = 0; i < 4; ++i) {
+  for (size_t i = 0; i < kTokenHexDigits / 8; ++i) {
     uint32_t v = rd();
     for (int j = 0; j < 8; ++j, v >>= 4)
       t += hex[v & 15];

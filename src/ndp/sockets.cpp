@@ -31,6 +31,48 @@ void Socket::shutdown() {
   if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
 }
 
+Result<uint32_t> parseIpv4Address(std::string_view text) {
+  in_addr a{};
+  if (text.size() > 15 || inet_pton(AF_INET, std::string(text).c_str(), &a) != 1)
+    return fail("'", text, "' is not an IPv4 address");
+  return ntohl(a.s_addr);
+}
+
+Result<Ipv4Endpoint> parseIpv4Endpoint(std::string_view text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return fail("address '", text, "' has no port");
+  auto address = parseIpv4Address(text.substr(0, colon));
+  if (!address) return fail("address '", text, "' is not IPv4:port");
+  uint16_t port = 0;
+  auto portText = text.substr(colon + 1);
+  auto [end, ec] = std::from_chars(portText.data(), portText.data() + portText.size(), port);
+  if (ec != std::errc() || end != portText.data() + portText.size() || port == 0)
+    return fail("address '", text, "' has no valid port");
+  return Ipv4Endpoint{*address, port};
+}
+
+Result<Ipv4Network> parseIpv4Network(std::string_view text) {
+  size_t slash = text.find('/');
+  auto address = parseIpv4Address(text.substr(0, slash));
+  if (!address) return fail("network '", text, "' is not a.b.c.d/len");
+  unsigned bits = 32;
+  if (slash != std::string_view::npos) {
+    auto bitsText = text.substr(slash + 1);
+    auto [end, ec] = std::from_chars(bitsText.data(), bitsText.data() + bitsText.size(), bits);
+    if (ec != std::errc() || end != bitsText.data() + bitsText.size() || bits > 32)
+      return fail("network '", text, "' has no valid prefix length");
+  }
+  uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
+  return Ipv4Network{*address & mask, bits};
+}
+
+std::string ipv4Text(uint32_t address) {
+  in_addr a{htonl(address)};
+  char text[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &a, text, sizeof text);
+  return text;
+}
+
 namespace {
 
 Result<sockaddr_un> unixAddress(const std::string& path) {
@@ -43,19 +85,12 @@ Result<sockaddr_un> unixAddress(const std::string& path) {
 }
 
 Result<sockaddr_in> tcpAddress(std::string_view address) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos) return fail("address '", address, "' has no port");
-  std::string host(address.substr(0, colon));
-  uint16_t port = 0;
-  auto portText = address.substr(colon + 1);
-  auto [end, ec] = std::from_chars(portText.data(), portText.data() + portText.size(), port);
-  if (ec != std::errc() || end != portText.data() + portText.size() || port == 0)
-    return fail("address '", address, "' has no valid port");
+  auto endpoint = parseIpv4Endpoint(address);
+  if (!endpoint) return std::unexpected(endpoint.error());
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1)
-    return fail("address '", address, "' is not IPv4:port");
+  addr.sin_port = htons(endpoint->port);
+  addr.sin_addr.s_addr = htonl(endpoint->address);
   return addr;
 }
 
@@ -80,9 +115,9 @@ Result<Socket> connectTcp(std::string_view address, Deadline deadline) {
     if (errno != EINPROGRESS)
       return fail("cannot connect to ", address, ": ", std::strerror(errno));
     for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return fail("cannot connect to ", address, ": timed out");
+      auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return fail("cannot connect to ", address, ": timed out");
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
       pollfd p{s.fd(), POLLOUT, 0};
       int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1'000'000)));
       if (n < 0 && errno == EINTR) continue;

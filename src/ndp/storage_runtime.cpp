@@ -4,6 +4,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -25,13 +30,15 @@ using storage::StoreResult;
 // thread that runs the call.
 class ClassObjects : public storage::ObjectStore {
  public:
+  // Each exchange with the class ends within `ioTimeout`, and all by `hold`.
   ClassObjects(int classFd, std::string user, std::string key, storage::StoreLimits limits,
-               std::chrono::milliseconds ioTimeout)
+               std::chrono::milliseconds ioTimeout, Deadline hold)
       : fd_(classFd),
         user_(std::move(user)),
         key_(std::move(key)),
         limits_(limits),
-        timeout_(ioTimeout) {}
+        timeout_(ioTimeout),
+        hold_(hold) {}
 
   StoreResult<void> put(std::string_view bucket, std::string_view key,
                         std::span<const uint8_t> data) override {
@@ -72,7 +79,7 @@ class ClassObjects : public storage::ObjectStore {
     if (offset >= size->size || maxLen == 0) return uint64_t{0};
     uint64_t want = std::min(maxLen, size->size - offset);
     if (broken_) return storeFail(StoreErrorCode::Io, *broken_);
-    auto deadline = deadlineIn(timeout_);
+    auto deadline = ioDeadline();
     auto broke = [&](const std::string& why) {
       broken_ = "object class: " + why;
       return storeFail(StoreErrorCode::Io, *broken_);
@@ -138,9 +145,9 @@ class ClassObjects : public storage::ObjectStore {
   }
   StoreResult<ObjectOpReply> ask(const ObjectOp& op) {
     if (broken_) return storeFail(StoreErrorCode::Io, *broken_);
-    auto deadline = deadlineIn(timeout_);
+    auto deadline = ioDeadline();
     auto sent = sendFrame(fd_, encode(op), deadline);
-    auto frame = sent ? recvFrame(fd_, kMaxDeltaBytes, deadline)
+    auto frame = sent ? recvMessage(fd_, {kObjectOpReplyMessage}, deadline)
                       : Result<Bytes>(std::unexpected(sent.error()));
     auto reply =
         frame ? decodeObjectOpReply(*frame) : Result<ObjectOpReply>(std::unexpected(frame.error()));
@@ -150,6 +157,7 @@ class ClassObjects : public storage::ObjectStore {
     }
     return std::move(*reply);
   }
+  Deadline ioDeadline() const { return std::min(deadlineIn(timeout_), hold_); }
   std::unexpected<storage::StoreError> failed(int32_t status, const char* what) {
     if (status == -ENOENT) return storeFail(StoreErrorCode::NotFound, "no object '", key_, "'");
     return storeFail(StoreErrorCode::Io, "object class ", what, " failed (errno ",
@@ -160,6 +168,7 @@ class ClassObjects : public storage::ObjectStore {
   std::string user_, key_;
   storage::StoreLimits limits_;
   std::chrono::milliseconds timeout_;
+  Deadline hold_;
   std::optional<std::string> broken_;
 };
 
@@ -188,6 +197,19 @@ class OffloadServices : public host::CallServices {
   state::StateStore scratchState_;
   bool usedState_ = false;
 };
+
+// Addresses no caller can have: this network, link-local (where cloud
+// metadata services answer), multicast and reserved.
+const Ipv4Network kNeverCallers[] = {
+    {0x00000000, 8},   // 0.0.0.0/8
+    {0xA9FE0000, 16},  // 169.254.0.0/16
+    {0xE0000000, 3},   // 224.0.0.0/3
+};
+
+bool isHex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
 
 double loadPerCore() {
   std::ifstream f("/proc/loadavg");
@@ -218,7 +240,13 @@ Result<std::unique_ptr<StorageRuntime>> StorageRuntime::start(sched::Node& node,
     settings.maxConcurrent = std::max(1u, std::thread::hardware_concurrency());
   auto listener = listenUnix(settings.socketPath);
   if (!listener) return fail("storage runtime: ", listener.error().message);
+  // Requests are trusted because of where they come from: only the OSD's
+  // user (owner or group) may connect.
+  if (::chmod(settings.socketPath.c_str(), 0660) != 0)
+    return fail("storage runtime: cannot restrict ", settings.socketPath, ": ",
+                std::strerror(errno));
   std::unique_ptr<StorageRuntime> rt(new StorageRuntime(node, std::move(settings)));
+  rt->loader_ = std::thread([r = rt.get()] { r->loaderLoop(); });
   // Guest code runs on the connection threads: they need the runtime's stack size.
   rt->server_ = SocketServer::start(std::move(*listener),
                                     [r = rt.get()](Socket conn) { r->serve(std::move(conn)); },
@@ -230,18 +258,21 @@ StorageRuntime::StorageRuntime(sched::Node& node, StorageRuntimeSettings setting
     : node_(node), settings_(std::move(settings)) {}
 
 StorageRuntime::~StorageRuntime() {
-  server_.reset();  // waits for the offloads in progress
+  server_.reset();  // waits for the offloads in progress; no new loads are queued after it
   {
-    // No new loads start: only connections start them.
-    std::unique_lock l(mutex_);
-    loadersDone_.wait(l, [&] { return loaders_ == 0; });
+    std::lock_guard l(mutex_);
+    stopping_ = true;  // a load in progress finishes; queued ones are dropped
   }
+  loadWork_.notify_all();
+  if (loader_.joinable()) loader_.join();
   ::unlink(settings_.socketPath.c_str());
 }
 
 StorageRuntimeStats StorageRuntime::stats() const {
   std::lock_guard l(mutex_);
-  return stats_;
+  StorageRuntimeStats s = stats_;
+  s.loadFailuresRemembered = failures_.size();
+  return s;
 }
 
 std::optional<std::string> StorageRuntime::refusal() const {
@@ -259,21 +290,30 @@ std::optional<std::string> StorageRuntime::refusal() const {
 }
 
 void StorageRuntime::serve(Socket conn) {
-  auto frame = recvFrame(conn.fd(), 1 << 20, deadlineIn(settings_.ioTimeout));
+  auto started = Clock::now();
+  auto frame = recvMessage(conn.fd(), {kClassRequestMessage}, deadlineIn(settings_.ioTimeout));
+  auto forwarded =
+      frame ? decodeClassRequest(*frame) : Result<ClassRequest>(std::unexpected(frame.error()));
   OffloadReply reply;
-  if (!frame) {
-    reply = {Verdict::Failed, "storage runtime: " + frame.error().message};
-  } else if (auto request = decodeRequest(*frame); !request) {
+  if (!forwarded) {
     reply = {Verdict::ProcessLocally,
-             "storage runtime: corrupt request: " + request.error().message};
+             "storage runtime: corrupt request: " + forwarded.error().message};
+    spdlog::warn("{}", reply.reason);
   } else {
-    auto started = std::chrono::steady_clock::now();
-    reply = handle(conn.fd(), *request);
-    double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-            .count();
-    spdlog::info("offload {} {}/{} on '{}': {} in {:.2f} ms{}{}", request->callId, request->user,
-                 request->function, request->key,
+    const OffloadRequest& request = forwarded->request;
+    Deadline hold = started + settings_.maxOffloadTime;
+    reply = handle(conn.fd(), *forwarded, hold);
+    // Whatever stopped it (its run, a read from the class, the caller's
+    // connection), the time was up: the call goes back to the caller.
+    if (reply.verdict == Verdict::Failed && Clock::now() >= hold)
+      reply = {Verdict::ProcessLocally,
+               "the call took longer than the storage side's limit of " +
+                   std::to_string(settings_.maxOffloadTime.count()) +
+                   " ms per offload (--max-offload-time); it runs on the caller (" + reply.reason +
+                   ")"};
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    spdlog::info("offload {} {}/{} on '{}': {} in {:.2f} ms{}{}", request.callId, request.user,
+                 request.function, request.key,
                  reply.verdict == Verdict::Done             ? "done"
                  : reply.verdict == Verdict::ProcessLocally ? "refused"
                                                             : "failed",
@@ -290,7 +330,35 @@ void StorageRuntime::serve(Socket conn) {
   (void)sendFrame(conn.fd(), encode(reply), deadlineIn(settings_.ioTimeout));
 }
 
-OffloadReply StorageRuntime::handle(int classFd, const OffloadRequest& request) {
+std::optional<std::string> StorageRuntime::untrusted(const ClassRequest& forwarded) const {
+  const OffloadRequest& request = forwarded.request;
+  if (request.user != forwarded.objectNamespace || request.key != forwarded.objectName)
+    return "the request names object '" + request.key + "' of user '" + request.user +
+           "', but the class ran on '" + forwarded.objectName + "' in namespace '" +
+           forwarded.objectNamespace + "'";
+  if (request.token.size() != kTokenHexDigits || !isHex(request.token))
+    return "corrupt request: the token is not " + std::to_string(kTokenHexDigits) + " hex digits";
+  if (request.codeHash.size() != 64 || !isHex(request.codeHash))
+    return "corrupt request: the code hash is not a SHA-256 in hex";
+  auto origin = parseIpv4Endpoint(request.origin);
+  if (!origin) return "the caller's address: " + origin.error().message;
+  std::string ip = ipv4Text(origin->address);
+  for (const auto& never : kNeverCallers)
+    if (never.contains(origin->address))
+      return "the caller's address " + ip + " is not one a caller can have";
+  if (settings_.originMustBeClient && forwarded.clientAddress != ip)
+    return "the caller's address " + ip + " is not that of the RADOS client that sent the call (" +
+           (forwarded.clientAddress.empty() ? "unknown" : forwarded.clientAddress) + ")";
+  if (!settings_.callerNetworks.empty() &&
+      std::none_of(settings_.callerNetworks.begin(), settings_.callerNetworks.end(),
+                   [&](const Ipv4Network& n) { return n.contains(origin->address); }))
+    return "the caller's address " + ip + " is outside the caller networks";
+  return std::nullopt;
+}
+
+OffloadReply StorageRuntime::handle(int classFd, const ClassRequest& forwarded, Deadline hold) {
+  const OffloadRequest& request = forwarded.request;
+  if (auto why = untrusted(forwarded)) return {Verdict::ProcessLocally, *why};
   if (auto why = refusal()) return {Verdict::ProcessLocally, *why};
   // Loading a function reads the store, which must not happen inside the
   // class call (see ClassObjects::elsewhere): it is loaded in the background
@@ -312,12 +380,14 @@ OffloadReply StorageRuntime::handle(int classFd, const OffloadRequest& request) 
   } release{this};
 
   auto failed = [](const std::string& why) { return OffloadReply{Verdict::Failed, why}; };
-  Deadline io = deadlineIn(settings_.ioTimeout);
+  // Every exchange ends within ioTimeout, and all of them by `hold`.
+  auto ioDeadline = [&] { return std::min(deadlineIn(settings_.ioTimeout), hold); };
+  Deadline io = ioDeadline();
   auto caller = connectTcp(request.origin, io);
   if (!caller) return failed("cannot reach the caller: " + caller.error().message);
   if (auto r = sendFrame(caller->fd(), encode(DeltaFetch{request.callId, request.token}), io); !r)
     return failed("asking the caller for its memory: " + r.error().message);
-  auto deltaFrame = recvFrame(caller->fd(), kMaxDeltaBytes + 4096, io);
+  auto deltaFrame = recvMessage(caller->fd(), {kDeltaMessage, kReplyMessage}, io);
   if (!deltaFrame) return failed("receiving the caller's memory: " + deltaFrame.error().message);
   if (messageKind(*deltaFrame) == kReplyMessage) {
     auto why = decodeReply(*deltaFrame);
@@ -325,11 +395,13 @@ OffloadReply StorageRuntime::handle(int classFd, const OffloadRequest& request) 
   }
   auto delta = decodeDelta(*deltaFrame);
   if (!delta) return failed("the caller's memory: " + delta.error().message);
+  deltaFrame->clear();
+  deltaFrame->shrink_to_fit();
 
   auto faaslet = proto->newFaaslet();
   if (!faaslet) return failed("cannot restore a Faaslet: " + faaslet.error().message);
   ClassObjects objects(classFd, request.user, request.key, node_.objects().limits(),
-                       settings_.ioTimeout);
+                       settings_.ioTimeout, hold);
   OffloadServices services(objects);
   host::CallRequest call;
   call.user = request.user;
@@ -337,16 +409,20 @@ OffloadReply StorageRuntime::handle(int classFd, const OffloadRequest& request) 
   call.funcPtr = request.funcPtr;
   call.extraArgs = request.args;
   call.forbidNdp = true;  // a storage call made here runs here
+  // Whatever is left of the hold time (rounded up: a run stopped by it ends
+  // after `hold`), at most the call timeout.
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(hold - Clock::now());
+  if (left.count() <= 0) return failed("no time left to run it");
   faaslet::MemoryDelta changed;
   auto outcome = (*faaslet)->run(static_cast<uint32_t>(request.callId), call, &services,
-                                 settings_.callTimeout, {&*delta, &changed});
+                                 std::min(left, settings_.callTimeout), {&*delta, &changed});
   if (!outcome) return failed("the Faaslet broke: " + outcome.error().message);
   if (objects.broken()) return failed(*objects.broken());
   if (services.usedState())
     return failed("the storage call uses state, which lives on the compute workers");
   if (!outcome->error.empty()) return failed("the storage call failed: " + outcome->error);
 
-  io = deadlineIn(settings_.ioTimeout);
+  io = ioDeadline();
   OffloadResult result{request.callId,
                        request.token,
                        outcome->returnValue,
@@ -357,7 +433,7 @@ OffloadReply StorageRuntime::handle(int classFd, const OffloadRequest& request) 
                        std::move(outcome->stderrText)};
   if (auto r = sendFrame(caller->fd(), encode(result), io); !r)
     return failed("returning the result: " + r.error().message);
-  auto ack = recvFrame(caller->fd(), 1 << 20, io);
+  auto ack = recvMessage(caller->fd(), {kReplyMessage}, io);
   auto ackReply = ack ? decodeReply(*ack) : Result<OffloadReply>(std::unexpected(ack.error()));
   if (!ackReply || ackReply->verdict != Verdict::Done)
     return failed("the caller did not take the result: " +
@@ -365,34 +441,77 @@ OffloadReply StorageRuntime::handle(int classFd, const OffloadRequest& request) 
   return {Verdict::Done, ""};
 }
 
-}  // namespace nearfaas::ndp
-
-namespace nearfaas::ndp {
-
 std::string StorageRuntime::loadInBackground(const OffloadRequest& request) {
   std::string what = request.user + "/" + request.function;
   std::string key = what + "@" + request.codeHash;
   {
     std::lock_guard l(mutex_);
-    if (auto it = loadFailures_.find(key); it != loadFailures_.end()) {
-      // Said once per failed load; the next request tries again.
-      std::string why = "unknown function: " + it->second;
-      loadFailures_.erase(it);
-      return why;
+    if (auto why = rememberedFailure(key)) return "unknown function: " + *why;
+    if (loading_.contains(key)) return "loading function " + what;
+    if (loadQueue_.size() >= settings_.loadQueue) {
+      ++stats_.loadsRefused;
+      return "overloaded: " + std::to_string(loadQueue_.size()) +
+             " function loads are waiting (this call runs on the caller)";
     }
-    if (!loading_.insert(key).second) return "loading function " + what;
-    ++loaders_;  // the destructor waits for it
+    loadQueue_.push_back({key, request.user, request.function, request.codeHash});
+    loading_.insert(key);
+    ++stats_.loadsQueued;
   }
-  std::thread([this, key, user = request.user, function = request.function,
-               hash = request.codeHash] {
-    auto proto = node_.functions().proto(user, function, hash);
-    if (!proto) spdlog::warn("cannot load {}/{}: {}", user, function, proto.error().message);
-    std::lock_guard l(mutex_);
-    loading_.erase(key);
-    if (!proto) loadFailures_[key] = proto.error().message;
-    if (--loaders_ == 0) loadersDone_.notify_all();
-  }).detach();
+  loadWork_.notify_one();
   return "loading function " + what + " (this call runs on the caller)";
+}
+
+void StorageRuntime::loaderLoop() {
+  std::unique_lock l(mutex_);
+  for (;;) {
+    loadWork_.wait(l, [&] { return stopping_ || !loadQueue_.empty(); });
+    if (stopping_) break;
+    Load load = std::move(loadQueue_.front());
+    loadQueue_.pop_front();
+    loaderBusy_ = true;
+    l.unlock();
+    auto proto = node_.functions().proto(load.user, load.function, load.codeHash);
+    if (!proto)
+      spdlog::warn("cannot load {}/{}: {}", load.user, load.function, proto.error().message);
+    l.lock();
+    loaderBusy_ = false;
+    loading_.erase(load.key);
+    if (!proto) rememberFailure(load.key, proto.error().message);
+    if (loadQueue_.empty()) loadsIdle_.notify_all();
+  }
+  loadQueue_.clear();
+  loading_.clear();
+  loadsIdle_.notify_all();
+}
+
+bool StorageRuntime::waitForLoads(std::chrono::milliseconds timeout) {
+  std::unique_lock l(mutex_);
+  return loadsIdle_.wait_for(l, timeout, [&] { return loadQueue_.empty() && !loaderBusy_; });
+}
+
+std::optional<std::string> StorageRuntime::rememberedFailure(const std::string& key) {
+  auto it = failureIndex_.find(key);
+  if (it == failureIndex_.end()) return std::nullopt;
+  if (Clock::now() - it->second->at >= settings_.loadFailureMemory) {
+    failures_.erase(it->second);  // long enough ago: the next request tries again
+    failureIndex_.erase(it);
+    return std::nullopt;
+  }
+  return it->second->why;
+}
+
+void StorageRuntime::rememberFailure(const std::string& key, std::string why) {
+  if (auto it = failureIndex_.find(key); it != failureIndex_.end()) {
+    failures_.erase(it->second);
+    failureIndex_.erase(it);
+  }
+  if (settings_.maxLoadFailures == 0) return;
+  failures_.push_back({key, std::move(why), Clock::now()});
+  failureIndex_[key] = std::prev(failures_.end());
+  while (failures_.size() > settings_.maxLoadFailures) {
+    failureIndex_.erase(failures_.front().key);
+    failures_.pop_front();
+  }
 }
 
 }  // namespace nearfaas::ndp

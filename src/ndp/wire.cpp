@@ -1,5 +1,7 @@
 #include "ndp/wire.h"
 
+#include <algorithm>
+
 namespace nearfaas::ndp {
 
 Bytes encode(const OffloadRequest& m) {
@@ -35,6 +37,32 @@ Result<OffloadRequest> decodeRequest(std::span<const uint8_t> in) {
       !r.getString(m.codeHash, kMaxNameBytes))
     return fail("offload request: malformed");
   if (auto e = finishMessage(r, "offload request"); !e) return std::unexpected(e.error());
+  return m;
+}
+
+Bytes encode(const ClassRequest& m) {
+  ByteWriter w = startMessage(kClassRequestMessage);
+  w.putBytes(encode(m.request));
+  w.putString(m.objectNamespace);
+  w.putString(m.objectName);
+  w.putString(m.clientAddress);
+  return w.take();
+}
+
+Result<ClassRequest> decodeClassRequest(std::span<const uint8_t> in) {
+  ByteReader r(in);
+  if (auto e = expectMessage(r, kClassRequestMessage, "class request"); !e)
+    return std::unexpected(e.error());
+  ClassRequest m;
+  std::span<const uint8_t> request;
+  if (!r.getBytes(request, kMaxRequestFrameBytes) ||
+      !r.getString(m.objectNamespace, kMaxNameBytes) || !r.getString(m.objectName, kMaxNameBytes) ||
+      !r.getString(m.clientAddress, kMaxNameBytes))
+    return fail("class request: malformed");
+  if (auto e = finishMessage(r, "class request"); !e) return std::unexpected(e.error());
+  auto decoded = decodeRequest(request);
+  if (!decoded) return std::unexpected(decoded.error());
+  m.request = std::move(*decoded);
   return m;
 }
 
@@ -75,7 +103,7 @@ Result<ObjectOp> decodeObjectOp(std::span<const uint8_t> in) {
   uint8_t kind;
   std::span<const uint8_t> data;
   if (!r.get(kind) || kind > ObjectOp::WriteFull || !r.get(m.offset) || !r.get(m.length) ||
-      !r.getBytes(data, kMaxDeltaBytes))
+      !r.getBytes(data, kMaxObjectBytes))
     return fail("object op: malformed");
   m.kind = static_cast<ObjectOp::Kind>(kind);
   m.data.assign(data.begin(), data.end());
@@ -104,7 +132,7 @@ Result<ObjectOpReplyPrefix> decodeObjectOpReplyPrefix(std::span<const uint8_t> i
   if (auto e = expectMessage(r, kObjectOpReplyMessage, "object op reply"); !e)
     return std::unexpected(e.error());
   ObjectOpReplyPrefix m;
-  if (!r.get(m.status) || !r.get(m.size) || !r.get(m.dataBytes) || m.dataBytes > kMaxDeltaBytes)
+  if (!r.get(m.status) || !r.get(m.size) || !r.get(m.dataBytes) || m.dataBytes > kMaxObjectBytes)
     return fail("object op reply: malformed");
   return m;
 }
@@ -115,7 +143,7 @@ Result<ObjectOpReply> decodeObjectOpReply(std::span<const uint8_t> in) {
     return std::unexpected(e.error());
   ObjectOpReply m;
   std::span<const uint8_t> data;
-  if (!r.get(m.status) || !r.get(m.size) || !r.getBytes(data, kMaxDeltaBytes))
+  if (!r.get(m.status) || !r.get(m.size) || !r.getBytes(data, kMaxObjectBytes))
     return fail("object op reply: malformed");
   m.data.assign(data.begin(), data.end());
   if (auto e = finishMessage(r, "object op reply"); !e) return std::unexpected(e.error());
@@ -145,6 +173,65 @@ uint32_t messageKind(std::span<const uint8_t> in) {
   uint32_t version, kind;
   if (!r.get(version) || !r.get(kind) || version != kProtocolVersion) return 0;
   return kind;
+}
+
+const char* messageName(uint32_t kind) {
+  switch (kind) {
+    case kRequestMessage:
+      return "offload request";
+    case kReplyMessage:
+      return "offload reply";
+    case kResultMessage:
+      return "offload result";
+    case kDeltaMessage:
+      return "memory delta";
+    case kObjectOpMessage:
+      return "object op";
+    case kObjectOpReplyMessage:
+      return "object op reply";
+    case kDeltaFetchMessage:
+      return "delta fetch";
+    case kClassRequestMessage:
+      return "class request";
+  }
+  return "unknown message";
+}
+
+uint64_t maxFrameBytes(uint32_t kind) {
+  switch (kind) {
+    case kRequestMessage:
+    case kClassRequestMessage:
+    case kDeltaFetchMessage:
+      return kMaxRequestFrameBytes;
+    case kReplyMessage:
+      return kMaxReplyFrameBytes;
+    case kObjectOpMessage:
+    case kObjectOpReplyMessage:
+      return kMaxObjectFrameBytes;
+    case kDeltaMessage:
+    case kResultMessage:
+      return kMaxMemoryFrameBytes;
+  }
+  return 0;
+}
+
+Result<Bytes> recvMessage(int fd, std::initializer_list<uint32_t> kinds, Deadline deadline) {
+  constexpr size_t kHeaderBytes = 8;  // version and kind
+  auto length = recvFrameLength(fd, deadline);
+  if (!length) return std::unexpected(length.error());
+  uint64_t len = *length;
+  if (len < kHeaderBytes) return fail("a frame of ", len, " bytes holds no message");
+  Bytes header(kHeaderBytes);
+  if (auto r = recvExact(fd, header.data(), header.size(), deadline); !r)
+    return fail("truncated frame: ", r.error().message);
+  uint32_t kind = messageKind(header);
+  if (kind == 0) return fail("a frame of protocol version other than ", kProtocolVersion);
+  if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
+    return fail("unexpected message: ", messageName(kind), " (kind ", kind, ")");
+  if (len > maxFrameBytes(kind))
+    return fail("a ", messageName(kind), " frame of ", len, " bytes exceeds the limit of ",
+                maxFrameBytes(kind));
+  return recvFrameRest(fd, len, std::move(header), deadline);
 }
 
 }  // namespace nearfaas::ndp

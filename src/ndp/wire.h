@@ -6,18 +6,22 @@
 // Who sends what (docs/ndp.md has the whole flow):
 //   compute worker -> OSD      OffloadRequest, as the input of a RADOS exec
 //                              on the object (class "nearfaas")
-//   OSD class -> storage rt    the same OffloadRequest over the unix socket,
-//                              then it answers ObjectOps on the object
+//   OSD class -> storage rt    a ClassRequest over the unix socket: the same
+//                              OffloadRequest with what the class checked
+//                              itself; then it answers ObjectOps on the object
 //   storage rt -> OSD class    ObjectOps, then the OffloadReply (the
 //                              verdict), which the class returns as the exec
 //                              output
 //   storage rt <-> compute     DeltaFetch / OffloadResult (messages.h)
 //
 // Decoding checks every length and count against the input and the limits
-// below; a message that fails is refused, never trusted.
+// below; a message that fails is refused, never trusted. Receiving checks
+// each frame's length against the largest frame of its kind
+// (maxFrameBytes) before reading it, and grows the buffer as bytes arrive.
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,12 +29,26 @@
 #include "base/bytes.h"
 #include "base/result.h"
 #include "ndp/codec.h"
+#include "ndp/frame.h"
 
 namespace nearfaas::ndp {
 
 inline constexpr size_t kMaxNameBytes = 1024;  // users, functions, keys, hosts
 inline constexpr size_t kMaxArgs = 16;
 inline constexpr uint64_t kMaxDeltaBytes = 4ull << 30;  // a whole 4 GiB memory
+// No object is larger (RadosStore caps them at 128 MiB, scripts/ceph.sh's
+// OSDs at 256 MiB): the data of one object operation.
+inline constexpr uint64_t kMaxObjectBytes = 256ull << 20;
+// A call's token: this many lowercase hex digits (128 random bits). The
+// storage runtime refuses others, so that what it sends to a caller's
+// address is never text of the requester's choosing.
+inline constexpr size_t kTokenHexDigits = 32;
+
+// The largest frame of each kind of message (maxFrameBytes).
+inline constexpr uint64_t kMaxRequestFrameBytes = 64 << 10;  // requests, delta fetches
+inline constexpr uint64_t kMaxReplyFrameBytes = 128 << 10;   // verdicts (reason <= 64 KiB)
+inline constexpr uint64_t kMaxObjectFrameBytes = kMaxObjectBytes + (4 << 10);
+inline constexpr uint64_t kMaxMemoryFrameBytes = kMaxDeltaBytes + (1 << 20);  // deltas, results
 
 // Message kinds, the first u32 after the version: a message of one kind never
 // decodes as another.
@@ -42,6 +60,7 @@ enum MessageKind : uint32_t {
   kObjectOpMessage = 5,
   kObjectOpReplyMessage = 6,
   kDeltaFetchMessage = 7,
+  kClassRequestMessage = 8,
 };
 
 struct OffloadRequest {
@@ -57,6 +76,21 @@ struct OffloadRequest {
   std::string codeHash;
 
   bool operator==(const OffloadRequest&) const = default;
+};
+
+// Object class -> storage runtime: a request and what the class found out
+// itself, from the OSD, about the RADOS exec that carried it. The storage
+// runtime takes requests only in this form, only from its unix socket.
+struct ClassRequest {
+  OffloadRequest request;
+  // The object the exec runs on (its namespace and name in the pool, from
+  // the OSD's object info); the class forwards only requests whose user and
+  // key are these.
+  std::string objectNamespace, objectName;
+  // The address of the RADOS client that sent the exec, as the OSD knows it
+  // (IPv4, no port), or empty if the OSD has none.
+  std::string clientAddress;
+  bool operator==(const ClassRequest&) const = default;
 };
 
 // What the storage side did with a request.
@@ -109,12 +143,14 @@ Bytes encodeObjectOpReplyPrefix(int32_t status, uint64_t size, uint64_t dataByte
 Result<ObjectOpReplyPrefix> decodeObjectOpReplyPrefix(std::span<const uint8_t> in);
 
 Bytes encode(const OffloadRequest& m);
+Bytes encode(const ClassRequest& m);
 Bytes encode(const DeltaFetch& m);
 Bytes encode(const OffloadReply& m);
 Bytes encode(const ObjectOp& m);
 Bytes encode(const ObjectOpReply& m);
 
 Result<OffloadRequest> decodeRequest(std::span<const uint8_t> in);
+Result<ClassRequest> decodeClassRequest(std::span<const uint8_t> in);
 Result<OffloadReply> decodeReply(std::span<const uint8_t> in);
 Result<DeltaFetch> decodeDeltaFetch(std::span<const uint8_t> in);
 Result<ObjectOp> decodeObjectOp(std::span<const uint8_t> in);
@@ -122,5 +158,16 @@ Result<ObjectOpReply> decodeObjectOpReply(std::span<const uint8_t> in);
 
 // The kind of an encoded message, or 0 if it has no valid header.
 uint32_t messageKind(std::span<const uint8_t> in);
+// What a message of `kind` is, for errors ("offload request", ...).
+const char* messageName(uint32_t kind);
+// The largest frame a message of `kind` may take (0 for unknown kinds).
+uint64_t maxFrameBytes(uint32_t kind);
+
+// Receives one frame holding a message of one of `kinds`: after the length
+// header it reads the message header, and refuses a kind not in `kinds` or
+// a length over that kind's maxFrameBytes before reading more. The payload
+// buffer grows as bytes arrive. On any error the connection is out of step:
+// the caller closes it.
+Result<Bytes> recvMessage(int fd, std::initializer_list<uint32_t> kinds, Deadline deadline);
 
 }  // namespace nearfaas::ndp

@@ -19,6 +19,8 @@
  *                  countObject, which a test offloads to a storage runtime.
  *   ndp_result     outputs countObject's last result (g_result), to show
  *                  that a memory delta carried it.
+ *   ndp_spin_ptr   outputs the function pointer of spinObject, a storage
+ *                  function that never returns (a deadline must end it).
  *   state_ptr      maps state "probe_mapped" (8 bytes) and increments its
  *                  first byte, outputs the new value; a second call on
  *                  another Faaslet must see the first call's write.
@@ -47,6 +49,13 @@ static int countObject(void) {
   for (uint32_t i = 0; i < len; ++i) xs += data[i] == 'x';
   g_result = (int)len * 100 + xs;
   return 7;
+}
+
+/* An NDP storage function that loops forever. */
+static int spinObject(void) {
+  for (volatile int i = 0;; i++) {
+  }
+  return 0;
 }
 
 static void out(const char* s) {
@@ -112,9 +121,12 @@ int main(int argc, char* argv[]) {
   } else if (strcmp(in, "sleep_long") == 0) {
     sleep(100);
     out("woke up");
-  } else if (strcmp(in, "ndp_ptr") == 0 || strcmp(in, "ndp_result") == 0) {
+  } else if (strcmp(in, "ndp_ptr") == 0 || strcmp(in, "ndp_result") == 0 ||
+             strcmp(in, "ndp_spin_ptr") == 0) {
     char msg[16];
-    int v = in[4] == 'p' ? (int)(intptr_t)&countObject : g_result;
+    int v = strcmp(in, "ndp_result") == 0 ? g_result
+            : strcmp(in, "ndp_ptr") == 0  ? (int)(intptr_t)&countObject
+                                          : (int)(intptr_t)&spinObject;
     int at = 0;
     char digits[12];
     int n = 0;
