@@ -110,7 +110,7 @@ TEST_F(HttpTest, EveryFunctionSynchronously) {
 }
 
 TEST_F(HttpTest, EveryFunctionAsynchronously) {
-  uint32_t put = s().callAsync("ndp", "put", "key v1 v2 v3");
+  uint64_t put = s().callAsync("ndp", "put", "key v1 v2 v3");
   auto putDone = s().awaitStatus(put);
   ASSERT_EQ(putDone.status, 200u) << putDone.body;
 
@@ -119,11 +119,11 @@ TEST_F(HttpTest, EveryFunctionAsynchronously) {
                                  {"demo", "chain", "6", chainOutput(6)}};
   for (const Expected& e : ndpCalls())
     calls.push_back(e);
-  std::vector<uint32_t> ids;
+  std::vector<uint64_t> ids;
   for (bool forbid : {false, true})
     for (const Expected& e : calls)
       ids.push_back(s().callAsync(e.user, e.function, e.input, forbid));
-  std::set<uint32_t> distinct(ids.begin(), ids.end());
+  std::set<uint64_t> distinct(ids.begin(), ids.end());
   EXPECT_EQ(distinct.size(), ids.size());
 
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -153,7 +153,7 @@ TEST_F(HttpTest, SyncResultsAreNotKept) {
   auto r = s().call("demo", "echo", "once");
   ASSERT_EQ(r.status, 200u);
   ASSERT_TRUE(r.header("X-Call-Id"));
-  uint32_t id = static_cast<uint32_t>(std::stoul(*r.header("X-Call-Id")));
+  uint64_t id = std::stoull(*r.header("X-Call-Id"));
   EXPECT_EQ(s().status(id).status, 404u);
   EXPECT_FALSE(s().node().scheduler().find(id));
 }
@@ -349,7 +349,7 @@ TEST_F(HttpTest, TrapInOneCallWhileOthersSucceed) {
     EXPECT_EQ(r.body, "call " + std::to_string(i));
   }
   // Asynchronously: the status says FAILED with the same text.
-  uint32_t id = s().callAsync("test", "probe", "trap");
+  uint64_t id = s().callAsync("test", "probe", "trap");
   auto st = s().awaitStatus(id);
   EXPECT_EQ(st.status, 500u);
   EXPECT_TRUE(st.body.starts_with("FAILED: Call failed (return value=1)")) << st.body;
@@ -376,8 +376,7 @@ TEST(HttpServer, TimeoutWhileTheIoThreadStaysFree) {
   s.addFunction("test", "probe");
   s.addFunction("demo", "echo");
   auto spin = std::async(std::launch::async, [&] { return s.call("test", "probe", "spin"); });
-  ASSERT_TRUE(
-      test::pollUntil([&] { return s.node().scheduler().state(1) == sched::CallState::Running; }));
+  ASSERT_TRUE(test::pollUntil([&] { return s.node().scheduler().load().running == 1; }));
   auto t0 = test::Clock::now();
   auto ping = test::fetchOrFail(s.invokeEndpoint(), {"GET", "/ping"});
   EXPECT_EQ(ping.status, 200u);
@@ -386,7 +385,7 @@ TEST(HttpServer, TimeoutWhileTheIoThreadStaysFree) {
   EXPECT_EQ(s.upload("GET", "/ping").body, "PONG");
   auto took = test::Clock::now() - t0;
   EXPECT_LT(took, o.callTimeout / 2);
-  EXPECT_EQ(s.node().scheduler().state(1), sched::CallState::Running);
+  EXPECT_EQ(s.node().scheduler().load().running, 1u);
 
   auto r = spin.get();
   EXPECT_EQ(r.status, 500u);
@@ -464,11 +463,11 @@ TEST(HttpServer, ShutdownFailsCallsStillWaiting) {
   ASSERT_TRUE(s.ok());
   s.addFunction("test", "probe");
   s.addFunction("demo", "echo");
-  uint32_t spin = s.callAsync("test", "probe", "spin");  // holds the only slot
+  uint64_t spin = s.callAsync("test", "probe", "spin");  // holds the only slot
   ASSERT_TRUE(test::pollUntil(
       [&] { return s.node().scheduler().state(spin) == sched::CallState::Running; }));
   auto waiting = std::async(std::launch::async, [&] { return s.call("demo", "echo", "late"); });
-  ASSERT_TRUE(test::pollUntil([&] { return s.node().scheduler().state(spin + 1).has_value(); }));
+  ASSERT_TRUE(test::pollUntil([&] { return s.node().scheduler().load().queued == 1; }));
   auto invoke = s.invokeEndpoint();
   auto t0 = test::Clock::now();
   s.server().shutdown();
@@ -487,8 +486,7 @@ TEST(HttpServer, ShutdownLetsCallsFinishWithinTheGracePeriod) {
   s.addFunction("test", "probe");
   // A sync call that runs 300 ms: shutdown starts while it is surely running.
   auto call = std::async(std::launch::async, [&] { return s.call("test", "probe", "nap"); });
-  ASSERT_TRUE(
-      test::pollUntil([&] { return s.node().scheduler().state(1) == sched::CallState::Running; }));
+  ASSERT_TRUE(test::pollUntil([&] { return s.node().scheduler().load().running == 1; }));
   s.server().shutdown();
   auto r = call.get();
   EXPECT_EQ(r.status, 200u) << r.body;
@@ -523,7 +521,7 @@ TEST(HttpServer, ResultsExpireAfterTheirTtl) {
   TestServer s(o);
   ASSERT_TRUE(s.ok());
   s.addFunction("demo", "echo");
-  uint32_t id = s.callAsync("demo", "echo", "short-lived");
+  uint64_t id = s.callAsync("demo", "echo", "short-lived");
   auto done = s.awaitStatus(id);
   ASSERT_EQ(done.status, 200u);
   http::Response r;
@@ -533,6 +531,75 @@ TEST(HttpServer, ResultsExpireAfterTheirTtl) {
   }));
   EXPECT_EQ(r.status, 404u);
   EXPECT_TRUE(contains(r.body, "expired")) << r.body;
+}
+
+// ---- Call ids and the queue bound over HTTP -------------------------------------
+
+TEST_F(HttpTest, AsyncIdsAreRandomAndTheirStatusWorks) {
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 20; ++i)
+    ids.push_back(s().callAsync("demo", "echo", "id " + std::to_string(i)));
+  bool anyAbove32Bits = false;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_GT(ids[i], 0u);
+    EXPECT_LT(ids[i], uint64_t{1} << 53);
+    anyAbove32Bits |= ids[i] > 0xffffffffull;
+    if (i) {
+      EXPECT_NE(ids[i] - ids[i - 1], 1u);
+    }
+    auto r = s().awaitStatus(ids[i]);
+    ASSERT_EQ(r.status, 200u) << r.body;
+    auto j = json::parse(r.body);
+    EXPECT_EQ(j["id"].get<uint64_t>(), ids[i]);  // exact, as a JSON number
+    EXPECT_EQ(j["output_data"], "id " + std::to_string(i));
+  }
+  EXPECT_TRUE(anyAbove32Bits);
+  // Made-up ids, near and far, are unknown.
+  for (uint64_t made : {ids[0] + 1, ids[0] - 1, uint64_t{1}, uint64_t{1} << 53, uint64_t{424242}}) {
+    auto r = s().status(made);
+    EXPECT_EQ(r.status, 404u) << made << ": " << r.body;
+    EXPECT_TRUE(contains(r.body, "No call with id " + std::to_string(made))) << r.body;
+  }
+}
+
+// A guest cannot await a call it did not chain: another tenant's output stays
+// hidden (the guest can only name 32 bits; ids once fitted).
+TEST_F(HttpTest, GuestsCannotAwaitForeignCalls) {
+  uint64_t secret = s().callAsync("demo", "echo", "secret");
+  ASSERT_EQ(s().awaitStatus(secret).status, 200u);
+  auto r = s().call("test", "probe", "await " + std::to_string(static_cast<uint32_t>(secret)));
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.body, "rc=1 out=");
+  EXPECT_EQ(json::parse(s().status(secret).body)["output_data"], "secret");  // still there
+}
+
+TEST(HttpServer, FullQueueAnswers503AndTheNodeKeepsServing) {
+  TestServerOptions o;
+  o.slots = 1;
+  o.maxQueuedCalls = 1;
+  TestServer s(o);
+  ASSERT_TRUE(s.ok());
+  s.addFunction("test", "probe");
+  s.addFunction("demo", "echo");
+  uint64_t blocked = 0, queued = 0;
+  {
+    // probe "lock" waits for the state lock the test holds: the only slot stays busy.
+    auto v = s.node().state().value("test", "probe_lock");
+    ASSERT_TRUE(v);
+    std::unique_lock held((*v)->guestLock());
+    blocked = s.callAsync("test", "probe", "lock");
+    ASSERT_TRUE(test::pollUntil([&] { return s.node().scheduler().load().running == 1; }));
+    queued = s.callAsync("demo", "echo", "queued");
+    for (bool async : {true, false}) {
+      auto r = s.invoke({{"user", "demo"}, {"function", "echo"}, {"async", async}});
+      EXPECT_EQ(r.status, 503u) << r.body;
+      EXPECT_EQ(r.body,
+                "Call refused, the node is busy: too many calls waiting: 1 queued (limit 1)");
+    }
+  }
+  EXPECT_EQ(s.awaitStatus(blocked).body.find("FAILED"), std::string::npos);
+  EXPECT_EQ(json::parse(s.awaitStatus(queued).body)["output_data"], "queued");
+  EXPECT_EQ(s.call("demo", "echo", "after").body, "after");
 }
 
 TEST(HttpServer, PortInUseIsAClearError) {

@@ -23,6 +23,7 @@ struct NodeOptions {
   unsigned slots = 0;
   unsigned timeoutMs = 60'000;
   uint32_t maxMemoryPages = wasm::kDefaultMaxMemoryPages;
+  sched::SchedulerSettings limits;  // the queue and chaining bounds
 
   // `running`: also the options of commands that run calls.
   void addTo(CLI::App& app, bool running);
