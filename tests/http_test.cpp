@@ -50,16 +50,18 @@ class HttpTest : public ::testing::Test {
 };
 TestServer* HttpTest::server_ = nullptr;
 
-TEST_F(HttpTest, PingOnBothPortsWithCors) {
+// Without an allowed origin configured, no answer carries CORS headers;
+// clients that send no Origin (curl, Faasm's) are served as always.
+TEST_F(HttpTest, PingOnBothPortsWithoutCors) {
   for (auto to : {s().uploadEndpoint(), s().invokeEndpoint()}) {
     auto r = test::fetchOrFail(to, {"GET", "/ping"});
     EXPECT_EQ(r.status, 200u);
     EXPECT_EQ(r.body, "PONG");
-    ASSERT_TRUE(r.header("Access-Control-Allow-Origin"));
-    EXPECT_EQ(*r.header("Access-Control-Allow-Origin"), "*");
+    EXPECT_FALSE(r.header("Access-Control-Allow-Origin"));
     auto options = test::fetchOrFail(to, {"OPTIONS", "/f/demo/hello"});
     EXPECT_EQ(options.status, 200u);
-    EXPECT_TRUE(options.header("Access-Control-Allow-Methods"));
+    EXPECT_FALSE(options.header("Access-Control-Allow-Origin"));
+    EXPECT_FALSE(options.header("Access-Control-Allow-Methods"));
   }
 }
 
@@ -531,6 +533,100 @@ TEST(HttpServer, ResultsExpireAfterTheirTtl) {
   }));
   EXPECT_EQ(r.status, 404u);
   EXPECT_TRUE(contains(r.body, "expired")) << r.body;
+}
+
+// A web page of another site (its browser sends Origin) can neither upload
+// nor call anything, preflight or not; nothing is stored or run.
+TEST(HttpCors, OriginsNotAllowedAreRefused) {
+  TestServer s;
+  ASSERT_TRUE(s.ok());
+  s.addFunction("demo", "state");
+  ASSERT_EQ(s.call("demo", "state", "reset").body, "0");
+  const http::Headers evil = {{"Origin", "http://evil.example"}};
+  auto wasm = test::fileText(test::functionWasm("demo", "hello"));
+  auto up = s.upload("PUT", "/f/demo/hello", wasm, evil);
+  EXPECT_EQ(up.status, 403u) << up.body;
+  EXPECT_TRUE(contains(up.body, "Origin 'http://evil.example' is not allowed")) << up.body;
+  EXPECT_FALSE(up.header("Access-Control-Allow-Origin"));
+  EXPECT_EQ(s.upload("GET", "/f/demo/hello").status, 404u);  // nothing stored
+  EXPECT_EQ(s.upload("PUT", "/o/demo/obj", "x", evil).status, 403u);
+  EXPECT_EQ(s.upload("GET", "/o/demo/obj").status, 404u);
+  EXPECT_EQ(s.upload("GET", "/s/demo/count", "", evil).status, 403u);
+  for (auto to : {s.uploadEndpoint(), s.invokeEndpoint()}) {
+    auto pre = test::fetchOrFail(
+        to, {"OPTIONS",
+             "/f/demo/hello",
+             {{"Origin", "http://evil.example"}, {"Access-Control-Request-Method", "PUT"}}});
+    EXPECT_EQ(pre.status, 403u) << pre.body;
+    EXPECT_FALSE(pre.header("Access-Control-Allow-Origin"));
+    EXPECT_FALSE(pre.header("Access-Control-Allow-Methods"));
+  }
+  // A cross-site "simple" POST (no preflight) to the invoke endpoint.
+  std::string body = R"({"user": "demo", "function": "state"})";
+  for (const char* origin : {"http://evil.example", "null", "http://127.0.0.1:8080"}) {
+    auto r = test::fetchOrFail(
+        s.invokeEndpoint(),
+        {"POST", "/", {{"Origin", origin}, {"Content-Type", "text/plain"}}, body});
+    EXPECT_EQ(r.status, 403u) << origin << ": " << r.body;
+  }
+  EXPECT_EQ(s.call("demo", "state", "get").body, "0");  // it never ran
+}
+
+TEST(HttpCors, AllowedOriginsGetCorsHeaders) {
+  TestServerOptions o;
+  o.http.allowedOrigins = {"http://localhost:3000", "https://dash.example.com"};
+  TestServer s(o);
+  ASSERT_TRUE(s.ok());
+  const http::Headers ok = {{"Origin", "http://localhost:3000"}};
+  auto wasm = test::fileText(test::functionWasm("demo", "hello"));
+  auto up = s.upload("PUT", "/f/demo/hello", wasm, ok);
+  EXPECT_EQ(up.status, 200u) << up.body;
+  ASSERT_TRUE(up.header("Access-Control-Allow-Origin"));
+  EXPECT_EQ(*up.header("Access-Control-Allow-Origin"), "http://localhost:3000");
+  ASSERT_TRUE(up.header("Vary"));
+  EXPECT_EQ(*up.header("Vary"), "Origin");
+  auto r = test::fetchOrFail(s.invokeEndpoint(), {"POST",
+                                                  "/",
+                                                  {{"Origin", "https://dash.example.com"}},
+                                                  R"({"user": "demo", "function": "hello"})"});
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.body, "Hello Faasm!");
+  ASSERT_TRUE(r.header("Access-Control-Allow-Origin"));
+  EXPECT_EQ(*r.header("Access-Control-Allow-Origin"), "https://dash.example.com");
+  for (auto to : {s.uploadEndpoint(), s.invokeEndpoint()}) {
+    auto pre = test::fetchOrFail(
+        to, {"OPTIONS",
+             "/f/demo/hello",
+             {{"Origin", "http://localhost:3000"}, {"Access-Control-Request-Method", "PUT"}}});
+    EXPECT_EQ(pre.status, 200u) << pre.body;
+    ASSERT_TRUE(pre.header("Access-Control-Allow-Origin"));
+    EXPECT_EQ(*pre.header("Access-Control-Allow-Origin"), "http://localhost:3000");
+    ASSERT_TRUE(pre.header("Access-Control-Allow-Methods"));
+    EXPECT_TRUE(contains(*pre.header("Access-Control-Allow-Methods"), "PUT"));
+    // Other origins are still refused; no Origin is served without CORS headers.
+    EXPECT_EQ(test::fetchOrFail(to, {"OPTIONS", "/", {{"Origin", "http://localhost:3001"}}}).status,
+              403u);
+    auto plain = test::fetchOrFail(to, {"GET", "/ping"});
+    EXPECT_EQ(plain.status, 200u);
+    EXPECT_FALSE(plain.header("Access-Control-Allow-Origin"));
+  }
+  EXPECT_EQ(s.call("demo", "hello").body, "Hello Faasm!");
+}
+
+TEST(HttpCors, InvalidAllowedOriginsAreRefusedAtStart) {
+  for (const char* bad : {"localhost:3000", "http://localhost:3000/", "http://x/path", "null",
+                          "http://", "http://a:port", "http://a b"}) {
+    EXPECT_FALSE(http::validateAllowedOrigin(bad)) << bad;
+    http::ServerSettings settings;
+    settings.allowedOrigins = {bad};
+    auto server = http::Server::start(
+        settings, [](http::Request, http::Responder r) { r(http::textResponse(200, "")); });
+    ASSERT_FALSE(server) << bad;
+    EXPECT_TRUE(contains(server.error().message, "invalid allowed origin")) << bad;
+  }
+  for (const char* good : {"*", "http://localhost:3000", "https://a.example.com", "http://[::1]:80",
+                           "chrome-extension://abcdef"})
+    EXPECT_TRUE(http::validateAllowedOrigin(good)) << good;
 }
 
 // ---- Call ids and the queue bound over HTTP -------------------------------------

@@ -227,6 +227,30 @@ TEST(ServeCli, SigtermFailsCallsStillWaiting) {
   EXPECT_TRUE(contains(r.output, "503: server shutting down")) << r.output;
 }
 
+// --allow-origin (repeatable) lets those web origins in, and no other; an
+// origin that is not scheme://host[:port] stops serve at start.
+TEST(ServeCli, AllowOrigin) {
+  ServeProcess serve({"--slots", "1", "--allow-origin", "http://localhost:3000", "--allow-origin",
+                      "https://b.example"});
+  ASSERT_TRUE(serve.ok());
+  http::Endpoint upload{"127.0.0.1", serve.uploadPort()};
+  for (const char* origin : {"http://localhost:3000", "https://b.example"}) {
+    auto r = test::fetchOrFail(upload, {"GET", "/ping", {{"Origin", origin}}});
+    EXPECT_EQ(r.status, 200u) << r.body;
+    ASSERT_TRUE(r.header("Access-Control-Allow-Origin")) << origin;
+    EXPECT_EQ(*r.header("Access-Control-Allow-Origin"), origin);
+  }
+  EXPECT_EQ(test::fetchOrFail(upload, {"GET", "/ping", {{"Origin", "http://c.example"}}}).status,
+            403u);
+  test::TempDir dir;
+  auto bad = runProcess({NEARFAAS_BINARY, "serve", "--upload-port", "0", "--invoke-port", "0",
+                         "--data-dir", dir.path().string(), "--allow-origin", "http://x/"},
+                        std::chrono::minutes(1));
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->exitCode, 1) << bad->output;
+  EXPECT_TRUE(contains(bad->output, "invalid allowed origin 'http://x/'")) << bad->output;
+}
+
 TEST(ServeCli, PortInUseFails) {
   ServeProcess first;
   ASSERT_TRUE(first.ok());

@@ -93,7 +93,6 @@ void InvokeService::failWaiting(const std::string& message) {
 void InvokeService::handle(Request request, Responder respond) {
   if (request.method == "GET" && request.target == "/ping")
     return respond(textResponse(200, "PONG"));
-  if (request.method == "OPTIONS") return respond(textResponse(200, ""));  // CORS preflight
   if (request.body.empty()) return respond(error(400, "Empty request"));
   auto m = parseInvokeMessage(request.body);
   if (!m) return respond(error(400, m.error().message));
