@@ -85,8 +85,8 @@ class SchedulerTest : public ::testing::Test {
       return cv.wait_for(l, kBound, [&] { return outcomes.size() >= n; });
     }
   };
-  Result<CallId> collect(CallRequest r, Collected& into) {
-    return s().submit(std::move(r), [&into](CallId, const CallOutcome& out) {
+  Result<CallId> collect(CallRequest r) {
+    return s().submit(std::move(r), [&into = done_](CallId, const CallOutcome& out) {
       std::lock_guard l(into.m);
       into.outcomes.push_back(out);
       into.cv.notify_all();
@@ -112,6 +112,7 @@ class SchedulerTest : public ::testing::Test {
 
   test::TempDir dir_;
   std::shared_ptr<state::StateValue> lockValue_;
+  Collected done_;                     // for collect(), also when a test fails early
   std::unique_ptr<sched::Node> node_;  // last: stops before what its calls use
 };
 
@@ -157,12 +158,11 @@ TEST_F(SchedulerTest, AwaitOfAnythingButOwnChainedCallsFails) {
 // and the node keeps serving.
 TEST_F(SchedulerTest, BogusAwaitsDoNotStopTheNode) {
   open();
-  Collected done;
   constexpr size_t kCalls = 6;  // three times the pool
   for (size_t i = 0; i < kCalls; ++i)
-    ASSERT_TRUE(collect(probe("await_bogus"), done));
-  ASSERT_TRUE(done.waitFor(kCalls)) << "calls awaiting bogus ids did not finish";
-  for (const auto& out : done.outcomes) {
+    ASSERT_TRUE(collect(probe("await_bogus")));
+  ASSERT_TRUE(done_.waitFor(kCalls)) << "calls awaiting bogus ids did not finish";
+  for (const auto& out : done_.outcomes) {
     EXPECT_EQ(out.returnValue, 0) << out.error;
     EXPECT_EQ(text(out.output), "refused=46/46 next=1 own=0:slept again=0");
   }
@@ -239,25 +239,24 @@ TEST_F(SchedulerTest, QueueBoundRefusesSubmitsAndChains) {
     c.scheduler.maxQueuedCalls = 2;
     c.scheduler.maxQueuedBytes = 100;
   });
-  Collected done;
   {
     auto held = holdProbeLock();
-    ASSERT_TRUE(collect(probe("lock"), done));  // runs, and waits for the lock
+    ASSERT_TRUE(collect(probe("lock")));  // runs, and waits for the lock
     ASSERT_TRUE(pollLoad([](const auto& l) { return l.running == 1 && l.queued == 0; }));
     // Input bytes: 60 + 41 > 100.
-    ASSERT_TRUE(collect(request("demo", "echo", std::string(60, 'a')), done));
+    ASSERT_TRUE(collect(request("demo", "echo", std::string(60, 'a'))));
     auto tooMuch = s().submit(request("demo", "echo", std::string(41, 'b')));
     ASSERT_FALSE(tooMuch);
     EXPECT_TRUE(contains(tooMuch.error().message, "too much input waiting"))
         << tooMuch.error().message;
-    ASSERT_TRUE(collect(request("demo", "echo", "second"), done));
+    ASSERT_TRUE(collect(request("demo", "echo", "second")));
     auto refused = s().submit(request("demo", "echo", "third"));
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().message, "too many calls waiting: 2 queued (limit 2)");
     EXPECT_EQ(s().load().queued, 2u);
   }
-  ASSERT_TRUE(done.waitFor(3));
-  for (const auto& out : done.outcomes)
+  ASSERT_TRUE(done_.waitFor(3));
+  for (const auto& out : done_.outcomes)
     EXPECT_EQ(out.returnValue, 0) << out.error;
   // A guest chaining into a full queue traps with the reason. One slot: the
   // caller runs, its first two children wait, the third does not fit.
@@ -292,18 +291,17 @@ TEST_F(SchedulerTest, RecordBoundDropsOldestResultsThenRefuses) {
     EXPECT_EQ(text(st->outcome.output), std::to_string(i));
   }
   // Full of live calls: refused.
-  Collected done;
   {
     auto held = holdProbeLock();
-    ASSERT_TRUE(collect(probe("lock"), done));
+    ASSERT_TRUE(collect(probe("lock")));
     ASSERT_TRUE(pollLoad([](const auto& l) { return l.running == 1; }));
-    ASSERT_TRUE(collect(probe("lock"), done));
-    ASSERT_TRUE(collect(probe("lock"), done));
+    ASSERT_TRUE(collect(probe("lock")));
+    ASSERT_TRUE(collect(probe("lock")));
     auto refused = s().submit(request("demo", "echo", "over"));
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().message, "too many calls in progress: 3 (limit 3)");
   }
-  ASSERT_TRUE(done.waitFor(3));
+  ASSERT_TRUE(done_.waitFor(3));
   EXPECT_EQ(text(call(request("demo", "echo", "after")).output), "after");
 }
 
