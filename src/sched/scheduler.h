@@ -79,8 +79,8 @@ struct SchedulerSettings {
 enum class CallState { Queued, Running, Done };
 
 // Called once when a call is done (ran, failed, or was dropped at shutdown).
-// Runs on an executor thread, or in submit() itself if the scheduler is
-// stopping; it must not block for long, and may submit further calls.
+// Runs on an executor thread, or in the scheduler's destructor for a call
+// still queued; it must not block for long, and may submit further calls.
 using CompletionCallback = std::function<void(CallId id, const host::CallOutcome& outcome)>;
 
 // Whether a finished call's record stays for find()/await() until it expires
@@ -131,7 +131,6 @@ class Scheduler {
   // consuming anything; nullopt if unknown or expired.
   std::optional<CallStatus> find(CallId id);
   SchedulerLoad load();
-  const SchedulerSettings& settings() const { return settings_; }
 
   unsigned slots() const { return static_cast<unsigned>(nativeThreads_.size()); }
 
