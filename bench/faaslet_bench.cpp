@@ -502,15 +502,18 @@ Status Bench::noop(Results& out) {
   for (unsigned i = 0; i < 20 * slots; ++i)
     if (auto why = wrongOutcome(s.call(noopRequest_))) return wrongResult("no-op call", *why);
 
-  std::vector<uint32_t> ids;
+  std::vector<sched::CallId> ids;
   ids.reserve(o_.calls);
   uint64_t t0 = nowNs();
-  for (unsigned i = 0; i < o_.calls; ++i)
-    ids.push_back(s.submit(noopRequest_));
+  for (unsigned i = 0; i < o_.calls; ++i) {
+    auto id = s.submit(noopRequest_);
+    if (!id) return wrongResult("submit", id.error().message);
+    ids.push_back(*id);
+  }
   uint64_t submitted = nowNs();
   size_t completed = 0;
   std::optional<std::string> firstWrong;
-  for (uint32_t id : ids) {
+  for (sched::CallId id : ids) {
     auto o = s.await(id);
     if (!o) {
       if (!firstWrong) firstWrong = "call " + std::to_string(id) + ": " + o.error().message;
@@ -766,6 +769,9 @@ int main(int argc, char** argv) {
   config.dataDir = dir.path();
   config.scheduler.slots = o.slots;
   config.scheduler.callTimeout = kCallTimeout;
+  // The throughput figure submits every call before it awaits any.
+  config.scheduler.maxQueuedCalls = std::max<size_t>(o.calls, config.scheduler.maxQueuedCalls);
+  config.scheduler.maxCallRecords = std::max<size_t>(o.calls, config.scheduler.maxCallRecords);
   auto node = sched::Node::open(config);
   if (!node) {
     std::fprintf(stderr, "error: %s\n", node.error().message.c_str());

@@ -126,12 +126,12 @@ TEST_F(NodeTest, ChainFanOutWiderThanThePool) {
   ASSERT_EQ(r.returnValue, 0) << r.error << text(r.output);
   EXPECT_EQ(text(r.output), test::chainOutput(n));
   // Several fan-outs at once, all slots busy with callers.
-  std::vector<uint32_t> ids;
+  std::vector<sched::CallId> ids;
   for (int i = 0; i < 4; ++i) {
     CallRequest req{"demo", "chain", Bytes{'8'}};
-    ids.push_back(node_->scheduler().submit(req));
+    ids.push_back(node_->scheduler().submit(req).value());
   }
-  for (uint32_t id : ids) {
+  for (sched::CallId id : ids) {
     auto o = node_->scheduler().await(id);
     ASSERT_TRUE(o);
     EXPECT_EQ(o->returnValue, 0) << o->error;
@@ -142,11 +142,11 @@ TEST_F(NodeTest, StateSharedByConcurrentCalls) {
   add("demo", "state");
   EXPECT_EQ(text(call("demo", "state", "reset").output), "0");
   const int calls = 40;
-  std::vector<uint32_t> ids;
+  std::vector<sched::CallId> ids;
   for (int i = 0; i < calls; ++i)
-    ids.push_back(node_->scheduler().submit({"demo", "state", {}}));
+    ids.push_back(node_->scheduler().submit({"demo", "state", {}}).value());
   std::set<std::string> seen;
-  for (uint32_t id : ids) {
+  for (sched::CallId id : ids) {
     auto o = node_->scheduler().await(id);
     ASSERT_TRUE(o);
     ASSERT_EQ(o->returnValue, 0) << o->error;
@@ -288,20 +288,22 @@ TEST_F(NodeTest, CompletionCallbacksAndFind) {
   constexpr int kCalls = 20;
   std::mutex m;
   std::condition_variable cv;
-  std::map<uint32_t, std::string> outputs;
+  std::map<sched::CallId, std::string> outputs;
   int callbacks = 0;
-  std::vector<uint32_t> ids;
+  std::vector<sched::CallId> ids;
   for (int i = 0; i < kCalls; ++i) {
     std::string in = "call " + std::to_string(i);
-    ids.push_back(node_->scheduler().submit({"demo", "echo", Bytes(in.begin(), in.end())},
-                                            [&](uint32_t id, const CallOutcome& out) {
-                                              auto s = node_->scheduler().find(id);
-                                              std::lock_guard l(m);
-                                              EXPECT_TRUE(s && s->state == sched::CallState::Done);
-                                              outputs[id] = text(out.output);
-                                              ++callbacks;
-                                              cv.notify_all();
-                                            }));
+    ids.push_back(node_->scheduler()
+                      .submit({"demo", "echo", Bytes(in.begin(), in.end())},
+                              [&](sched::CallId id, const CallOutcome& out) {
+                                auto s = node_->scheduler().find(id);
+                                std::lock_guard l(m);
+                                EXPECT_TRUE(s && s->state == sched::CallState::Done);
+                                outputs[id] = text(out.output);
+                                ++callbacks;
+                                cv.notify_all();
+                              })
+                      .value());
   }
   {
     std::unique_lock l(m);
@@ -338,12 +340,13 @@ TEST(SchedulerShutdown, QueuedCallsFailThroughTheirCallbacks) {
   ASSERT_TRUE((*n)->functions().add("test", "probe", *wasm));
   std::atomic<int> calls{0};
   std::string error;
-  uint32_t spin = (*n)->scheduler().submit({"test", "probe", Bytes{'s', 'p', 'i', 'n'}});
-  (*n)->scheduler().submit({"test", "probe", Bytes{'l', 'o', 'c', 'k'}},
-                           [&](uint32_t, const CallOutcome& out) {
-                             ++calls;
-                             error = out.error;
-                           });
+  sched::CallId spin =
+      (*n)->scheduler().submit({"test", "probe", Bytes{'s', 'p', 'i', 'n'}}).value();
+  ASSERT_TRUE((*n)->scheduler().submit({"test", "probe", Bytes{'l', 'o', 'c', 'k'}},
+                                       [&](sched::CallId, const CallOutcome& out) {
+                                         ++calls;
+                                         error = out.error;
+                                       }));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while ((*n)->scheduler().state(spin) != sched::CallState::Running &&
          std::chrono::steady_clock::now() < deadline)

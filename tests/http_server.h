@@ -54,6 +54,7 @@ struct TestServerOptions {
   std::chrono::milliseconds callTimeout{20'000};
   std::chrono::seconds resultTtl{600};
   state::StateLimits state;
+  size_t maxQueuedCalls = sched::SchedulerSettings{}.maxQueuedCalls;
   http::NodeServerSettings http = [] {
     http::NodeServerSettings s;
     s.uploadPort = 0;
@@ -80,6 +81,7 @@ class TestServer {
     c.scheduler.slots = options_.slots;
     c.scheduler.callTimeout = options_.callTimeout;
     c.scheduler.resultTtl = options_.resultTtl;
+    c.scheduler.maxQueuedCalls = options_.maxQueuedCalls;
     c.faaslet.maxMemoryPages = 4096;
     c.state = options_.state;
     auto n = sched::Node::open(c);
@@ -121,7 +123,7 @@ class TestServer {
     return invoke(m);
   }
   // An async call's id (0 if the server refused it).
-  uint32_t callAsync(const std::string& user, const std::string& function,
+  uint64_t callAsync(const std::string& user, const std::string& function,
                      const std::string& input = {}, bool forbidNdp = false) {
     auto r = invoke({{"user", user},
                      {"function", function},
@@ -129,11 +131,11 @@ class TestServer {
                      {"async", true},
                      {"forbid_ndp", forbidNdp}});
     EXPECT_EQ(r.status, 200u) << r.body;
-    return r.status == 200 ? static_cast<uint32_t>(std::stoul(r.body)) : 0;
+    return r.status == 200 ? std::stoull(r.body) : 0;
   }
-  http::Response status(uint32_t id) { return invoke({{"status", true}, {"id", id}}); }
+  http::Response status(uint64_t id) { return invoke({{"status", true}, {"id", id}}); }
   // Polls the status of call `id` until it is no longer RUNNING.
-  http::Response awaitStatus(uint32_t id) {
+  http::Response awaitStatus(uint64_t id) {
     http::Response last;
     bool done = pollUntil([&] {
       last = status(id);

@@ -51,16 +51,18 @@ class HttpTest : public ::testing::Test {
 };
 TestServer* HttpTest::server_ = nullptr;
 
-TEST_F(HttpTest, PingOnBothPortsWithCors) {
+// Without an allowed origin configured, no answer carries CORS headers;
+// clients that send no Origin (curl, Faasm's) are served as always.
+TEST_F(HttpTest, PingOnBothPortsWithoutCors) {
   for (auto to : {s().uploadEndpoint(), s().invokeEndpoint()}) {
     auto r = test::fetchOrFail(to, {"GET", "/ping"});
     EXPECT_EQ(r.status, 200u);
     EXPECT_EQ(r.body, "PONG");
-    ASSERT_TRUE(r.header("Access-Control-Allow-Origin"));
-    EXPECT_EQ(*r.header("Access-Control-Allow-Origin"), "*");
+    EXPECT_FALSE(r.header("Access-Control-Allow-Origin"));
     auto options = test::fetchOrFail(to, {"OPTIONS", "/f/demo/hello"});
     EXPECT_EQ(options.status, 200u);
-    EXPECT_TRUE(options.header("Access-Control-Allow-Methods"));
+    EXPECT_FALSE(options.header("Access-Control-Allow-Origin"));
+    EXPECT_FALSE(options.header("Access-Control-Allow-Methods"));
   }
 }
 
@@ -111,7 +113,7 @@ TEST_F(HttpTest, EveryFunctionSynchronously) {
 }
 
 TEST_F(HttpTest, EveryFunctionAsynchronously) {
-  uint32_t put = s().callAsync("ndp", "put", "key v1 v2 v3");
+  uint64_t put = s().callAsync("ndp", "put", "key v1 v2 v3");
   auto putDone = s().awaitStatus(put);
   ASSERT_EQ(putDone.status, 200u) << putDone.body;
 
@@ -120,11 +122,11 @@ TEST_F(HttpTest, EveryFunctionAsynchronously) {
                                  {"demo", "chain", "6", chainOutput(6)}};
   for (const Expected& e : ndpCalls())
     calls.push_back(e);
-  std::vector<uint32_t> ids;
+  std::vector<uint64_t> ids;
   for (bool forbid : {false, true})
     for (const Expected& e : calls)
       ids.push_back(s().callAsync(e.user, e.function, e.input, forbid));
-  std::set<uint32_t> distinct(ids.begin(), ids.end());
+  std::set<uint64_t> distinct(ids.begin(), ids.end());
   EXPECT_EQ(distinct.size(), ids.size());
 
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -154,7 +156,7 @@ TEST_F(HttpTest, SyncResultsAreNotKept) {
   auto r = s().call("demo", "echo", "once");
   ASSERT_EQ(r.status, 200u);
   ASSERT_TRUE(r.header("X-Call-Id"));
-  uint32_t id = static_cast<uint32_t>(std::stoul(*r.header("X-Call-Id")));
+  uint64_t id = std::stoull(*r.header("X-Call-Id"));
   EXPECT_EQ(s().status(id).status, 404u);
   EXPECT_FALSE(s().node().scheduler().find(id));
 }
@@ -361,7 +363,7 @@ TEST_F(HttpTest, TrapInOneCallWhileOthersSucceed) {
     EXPECT_EQ(r.body, "call " + std::to_string(i));
   }
   // Asynchronously: the status says FAILED with the same text.
-  uint32_t id = s().callAsync("test", "probe", "trap");
+  uint64_t id = s().callAsync("test", "probe", "trap");
   auto st = s().awaitStatus(id);
   EXPECT_EQ(st.status, 500u);
   EXPECT_TRUE(st.body.starts_with("FAILED: Call failed (return value=1)")) << st.body;
@@ -388,8 +390,7 @@ TEST(HttpServer, TimeoutWhileTheIoThreadStaysFree) {
   s.addFunction("test", "probe");
   s.addFunction("demo", "echo");
   auto spin = std::async(std::launch::async, [&] { return s.call("test", "probe", "spin"); });
-  ASSERT_TRUE(
-      test::pollUntil([&] { return s.node().scheduler().state(1) == sched::CallState::Running; }));
+  ASSERT_TRUE(test::pollUntil([&] { return s.node().scheduler().load().running == 1; }));
   auto t0 = test::Clock::now();
   auto ping = test::fetchOrFail(s.invokeEndpoint(), {"GET", "/ping"});
   EXPECT_EQ(ping.status, 200u);
@@ -398,7 +399,7 @@ TEST(HttpServer, TimeoutWhileTheIoThreadStaysFree) {
   EXPECT_EQ(s.upload("GET", "/ping").body, "PONG");
   auto took = test::Clock::now() - t0;
   EXPECT_LT(took, o.callTimeout / 2);
-  EXPECT_EQ(s.node().scheduler().state(1), sched::CallState::Running);
+  EXPECT_EQ(s.node().scheduler().load().running, 1u);
 
   auto r = spin.get();
   EXPECT_EQ(r.status, 500u);
@@ -476,11 +477,11 @@ TEST(HttpServer, ShutdownFailsCallsStillWaiting) {
   ASSERT_TRUE(s.ok());
   s.addFunction("test", "probe");
   s.addFunction("demo", "echo");
-  uint32_t spin = s.callAsync("test", "probe", "spin");  // holds the only slot
+  uint64_t spin = s.callAsync("test", "probe", "spin");  // holds the only slot
   ASSERT_TRUE(test::pollUntil(
       [&] { return s.node().scheduler().state(spin) == sched::CallState::Running; }));
   auto waiting = std::async(std::launch::async, [&] { return s.call("demo", "echo", "late"); });
-  ASSERT_TRUE(test::pollUntil([&] { return s.node().scheduler().state(spin + 1).has_value(); }));
+  ASSERT_TRUE(test::pollUntil([&] { return s.node().scheduler().load().queued == 1; }));
   auto invoke = s.invokeEndpoint();
   auto t0 = test::Clock::now();
   s.server().shutdown();
@@ -499,8 +500,7 @@ TEST(HttpServer, ShutdownLetsCallsFinishWithinTheGracePeriod) {
   s.addFunction("test", "probe");
   // A sync call that runs 300 ms: shutdown starts while it is surely running.
   auto call = std::async(std::launch::async, [&] { return s.call("test", "probe", "nap"); });
-  ASSERT_TRUE(
-      test::pollUntil([&] { return s.node().scheduler().state(1) == sched::CallState::Running; }));
+  ASSERT_TRUE(test::pollUntil([&] { return s.node().scheduler().load().running == 1; }));
   s.server().shutdown();
   auto r = call.get();
   EXPECT_EQ(r.status, 200u) << r.body;
@@ -535,7 +535,7 @@ TEST(HttpServer, ResultsExpireAfterTheirTtl) {
   TestServer s(o);
   ASSERT_TRUE(s.ok());
   s.addFunction("demo", "echo");
-  uint32_t id = s.callAsync("demo", "echo", "short-lived");
+  uint64_t id = s.callAsync("demo", "echo", "short-lived");
   auto done = s.awaitStatus(id);
   ASSERT_EQ(done.status, 200u);
   http::Response r;
@@ -545,6 +545,169 @@ TEST(HttpServer, ResultsExpireAfterTheirTtl) {
   }));
   EXPECT_EQ(r.status, 404u);
   EXPECT_TRUE(contains(r.body, "expired")) << r.body;
+}
+
+// A web page of another site (its browser sends Origin) can neither upload
+// nor call anything, preflight or not; nothing is stored or run.
+TEST(HttpCors, OriginsNotAllowedAreRefused) {
+  TestServer s;
+  ASSERT_TRUE(s.ok());
+  s.addFunction("demo", "state");
+  ASSERT_EQ(s.call("demo", "state", "reset").body, "0");
+  const http::Headers evil = {{"Origin", "http://evil.example"}};
+  auto wasm = test::fileText(test::functionWasm("demo", "hello"));
+  auto up = s.upload("PUT", "/f/demo/hello", wasm, evil);
+  EXPECT_EQ(up.status, 403u) << up.body;
+  EXPECT_TRUE(contains(up.body, "Origin 'http://evil.example' is not allowed")) << up.body;
+  EXPECT_FALSE(up.header("Access-Control-Allow-Origin"));
+  EXPECT_EQ(s.upload("GET", "/f/demo/hello").status, 404u);  // nothing stored
+  EXPECT_EQ(s.upload("PUT", "/o/demo/obj", "x", evil).status, 403u);
+  EXPECT_EQ(s.upload("GET", "/o/demo/obj").status, 404u);
+  EXPECT_EQ(s.upload("GET", "/s/demo/count", "", evil).status, 403u);
+  for (auto to : {s.uploadEndpoint(), s.invokeEndpoint()}) {
+    auto pre = test::fetchOrFail(
+        to, {"OPTIONS",
+             "/f/demo/hello",
+             {{"Origin", "http://evil.example"}, {"Access-Control-Request-Method", "PUT"}}});
+    EXPECT_EQ(pre.status, 403u) << pre.body;
+    EXPECT_FALSE(pre.header("Access-Control-Allow-Origin"));
+    EXPECT_FALSE(pre.header("Access-Control-Allow-Methods"));
+  }
+  // A cross-site "simple" POST (no preflight) to the invoke endpoint.
+  std::string body = R"({"user": "demo", "function": "state"})";
+  for (const char* origin : {"http://evil.example", "null", "http://127.0.0.1:8080"}) {
+    auto r = test::fetchOrFail(
+        s.invokeEndpoint(),
+        {"POST", "/", {{"Origin", origin}, {"Content-Type", "text/plain"}}, body});
+    EXPECT_EQ(r.status, 403u) << origin << ": " << r.body;
+  }
+  EXPECT_EQ(s.call("demo", "state", "get").body, "0");  // it never ran
+}
+
+TEST(HttpCors, AllowedOriginsGetCorsHeaders) {
+  TestServerOptions o;
+  o.http.allowedOrigins = {"http://localhost:3000", "https://dash.example.com"};
+  TestServer s(o);
+  ASSERT_TRUE(s.ok());
+  const http::Headers ok = {{"Origin", "http://localhost:3000"}};
+  auto wasm = test::fileText(test::functionWasm("demo", "hello"));
+  auto up = s.upload("PUT", "/f/demo/hello", wasm, ok);
+  EXPECT_EQ(up.status, 200u) << up.body;
+  ASSERT_TRUE(up.header("Access-Control-Allow-Origin"));
+  EXPECT_EQ(*up.header("Access-Control-Allow-Origin"), "http://localhost:3000");
+  ASSERT_TRUE(up.header("Vary"));
+  EXPECT_EQ(*up.header("Vary"), "Origin");
+  auto r = test::fetchOrFail(s.invokeEndpoint(), {"POST",
+                                                  "/",
+                                                  {{"Origin", "https://dash.example.com"}},
+                                                  R"({"user": "demo", "function": "hello"})"});
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.body, "Hello Faasm!");
+  ASSERT_TRUE(r.header("Access-Control-Allow-Origin"));
+  EXPECT_EQ(*r.header("Access-Control-Allow-Origin"), "https://dash.example.com");
+  for (auto to : {s.uploadEndpoint(), s.invokeEndpoint()}) {
+    auto pre = test::fetchOrFail(
+        to, {"OPTIONS",
+             "/f/demo/hello",
+             {{"Origin", "http://localhost:3000"}, {"Access-Control-Request-Method", "PUT"}}});
+    EXPECT_EQ(pre.status, 200u) << pre.body;
+    ASSERT_TRUE(pre.header("Access-Control-Allow-Origin"));
+    EXPECT_EQ(*pre.header("Access-Control-Allow-Origin"), "http://localhost:3000");
+    ASSERT_TRUE(pre.header("Access-Control-Allow-Methods"));
+    EXPECT_TRUE(contains(*pre.header("Access-Control-Allow-Methods"), "PUT"));
+    // Other origins are still refused; no Origin is served without CORS headers.
+    EXPECT_EQ(test::fetchOrFail(to, {"OPTIONS", "/", {{"Origin", "http://localhost:3001"}}}).status,
+              403u);
+    auto plain = test::fetchOrFail(to, {"GET", "/ping"});
+    EXPECT_EQ(plain.status, 200u);
+    EXPECT_FALSE(plain.header("Access-Control-Allow-Origin"));
+  }
+  EXPECT_EQ(s.call("demo", "hello").body, "Hello Faasm!");
+}
+
+TEST(HttpCors, InvalidAllowedOriginsAreRefusedAtStart) {
+  for (const char* bad : {"localhost:3000", "http://localhost:3000/", "http://x/path", "null",
+                          "http://", "http://a:port", "http://a b"}) {
+    EXPECT_FALSE(http::validateAllowedOrigin(bad)) << bad;
+    http::ServerSettings settings;
+    settings.allowedOrigins = {bad};
+    auto server = http::Server::start(
+        settings, [](http::Request, http::Responder r) { r(http::textResponse(200, "")); });
+    ASSERT_FALSE(server) << bad;
+    EXPECT_TRUE(contains(server.error().message, "invalid allowed origin")) << bad;
+  }
+  for (const char* good : {"*", "http://localhost:3000", "https://a.example.com", "http://[::1]:80",
+                           "chrome-extension://abcdef"})
+    EXPECT_TRUE(http::validateAllowedOrigin(good)) << good;
+}
+
+// ---- Call ids and the queue bound over HTTP -------------------------------------
+
+TEST_F(HttpTest, AsyncIdsAreRandomAndTheirStatusWorks) {
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 20; ++i)
+    ids.push_back(s().callAsync("demo", "echo", "id " + std::to_string(i)));
+  bool anyAbove32Bits = false;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_GT(ids[i], 0u);
+    EXPECT_LT(ids[i], uint64_t{1} << 53);
+    anyAbove32Bits |= ids[i] > 0xffffffffull;
+    if (i) {
+      EXPECT_NE(ids[i] - ids[i - 1], 1u);
+    }
+    auto r = s().awaitStatus(ids[i]);
+    ASSERT_EQ(r.status, 200u) << r.body;
+    auto j = json::parse(r.body);
+    EXPECT_EQ(j["id"].get<uint64_t>(), ids[i]);  // exact, as a JSON number
+    EXPECT_EQ(j["output_data"], "id " + std::to_string(i));
+  }
+  EXPECT_TRUE(anyAbove32Bits);
+  // Made-up ids, near and far, are unknown.
+  for (uint64_t made : {ids[0] + 1, ids[0] - 1, uint64_t{1}, uint64_t{1} << 53, uint64_t{424242}}) {
+    auto r = s().status(made);
+    EXPECT_EQ(r.status, 404u) << made << ": " << r.body;
+    EXPECT_TRUE(contains(r.body, "No call with id " + std::to_string(made))) << r.body;
+  }
+}
+
+// A guest cannot await a call it did not chain: another tenant's output stays
+// hidden (the guest can only name 32 bits; ids once fitted).
+TEST_F(HttpTest, GuestsCannotAwaitForeignCalls) {
+  uint64_t secret = s().callAsync("demo", "echo", "secret");
+  ASSERT_EQ(s().awaitStatus(secret).status, 200u);
+  auto r = s().call("test", "probe", "await " + std::to_string(static_cast<uint32_t>(secret)));
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.body, "rc=1 out=");
+  EXPECT_EQ(json::parse(s().status(secret).body)["output_data"], "secret");  // still there
+}
+
+TEST(HttpServer, FullQueueAnswers503AndTheNodeKeepsServing) {
+  TestServerOptions o;
+  o.slots = 1;
+  o.maxQueuedCalls = 1;
+  TestServer s(o);
+  ASSERT_TRUE(s.ok());
+  s.addFunction("test", "probe");
+  s.addFunction("demo", "echo");
+  uint64_t blocked = 0, queued = 0;
+  {
+    // probe "lock" waits for the state lock the test holds: the only slot stays busy.
+    auto v = s.node().state().value("test", "probe_lock");
+    ASSERT_TRUE(v);
+    std::unique_lock held((*v)->guestLock());
+    blocked = s.callAsync("test", "probe", "lock");
+    ASSERT_TRUE(test::pollUntil([&] { return s.node().scheduler().load().running == 1; }));
+    queued = s.callAsync("demo", "echo", "queued");
+    for (bool async : {true, false}) {
+      auto r = s.invoke({{"user", "demo"}, {"function", "echo"}, {"async", async}});
+      EXPECT_EQ(r.status, 503u) << r.body;
+      EXPECT_EQ(r.body,
+                "Call refused, the node is busy: too many calls waiting: 1 queued (limit 1)");
+    }
+  }
+  EXPECT_EQ(s.awaitStatus(blocked).body.find("FAILED"), std::string::npos);
+  EXPECT_EQ(json::parse(s.awaitStatus(queued).body)["output_data"], "queued");
+  EXPECT_EQ(s.call("demo", "echo", "after").body, "after");
 }
 
 TEST(HttpServer, PortInUseIsAClearError) {

@@ -97,12 +97,32 @@ void NodeOptions::addTo(CLI::App& app, bool running) {
                  "507 over HTTP)")
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
+  app.add_option("--max-queued-calls", limits.maxQueuedCalls,
+                 "calls that may wait for an executor; more are refused (HTTP 503; a chaining "
+                 "function traps)")
+      ->capture_default_str();
+  app.add_option("--max-queued-bytes", limits.maxQueuedBytes,
+                 "input bytes of the calls waiting for an executor, e.g. 1GiB; more are refused")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  app.add_option("--max-call-records", limits.maxCallRecords,
+                 "calls the node keeps track of (queued, running, and finished ones kept for "
+                 "status requests); when full, the oldest results go first")
+      ->capture_default_str();
+  app.add_option("--max-chained-calls", limits.maxChainedCallsPerCall,
+                 "calls one call may chain; one more traps it")
+      ->capture_default_str();
+  app.add_option("--max-chained-input", limits.maxChainedInputBytes,
+                 "largest input of a chained call, e.g. 64MB; a larger one traps the caller")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
 }
 
 Result<std::unique_ptr<sched::Node>> NodeOptions::open() const {
   sched::NodeConfig c;
   if (!dataDir.empty()) c.dataDir = dataDir;
   if (!cacheDir.empty()) c.codeCacheDir = cacheDir;
+  c.scheduler = limits;
   c.scheduler.slots = slots;
   c.scheduler.callTimeout = std::chrono::milliseconds(timeoutMs);
   c.faaslet = faaslet;

@@ -132,6 +132,13 @@ void addServeCommand(CLI::App& app, int& exitStatus) {
   s->add_option("--read-timeout", a->readTimeoutMs,
                 "milliseconds a client may take to send a request (and keep an idle connection)")
       ->capture_default_str();
+  s->add_option("--allow-origin", a->http.allowedOrigins,
+                "a web origin (scheme://host[:port]) whose pages may use this server from a "
+                "browser; repeatable. By default requests from any web page (with an Origin "
+                "header) are refused with 403")
+      ->type_size(1)
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   s->add_option("--grace", a->graceMs,
                 "milliseconds calls in progress may take to finish on SIGINT/SIGTERM")
       ->capture_default_str();

@@ -163,12 +163,12 @@ CallOutcome Faaslet::execute(const CallRequest& request, std::chrono::millisecon
   return out;
 }
 
-Result<CallOutcome> Faaslet::run(uint32_t callId, const CallRequest& request,
+Result<CallOutcome> Faaslet::run(uint64_t callId, const CallRequest& request,
                                  host::CallServices* services, std::chrono::milliseconds timeout) {
   return run(callId, request, services, timeout, Continuation{});
 }
 
-Result<CallOutcome> Faaslet::run(uint32_t callId, const CallRequest& request,
+Result<CallOutcome> Faaslet::run(uint64_t callId, const CallRequest& request,
                                  host::CallServices* services, std::chrono::milliseconds timeout,
                                  const Continuation& continuation) {
   if (continuation.startFrom) {

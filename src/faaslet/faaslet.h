@@ -80,7 +80,7 @@ class Faaslet {
   // Runs one call to completion and resets. A trap, timeout or exit is an
   // outcome, not an error; an error means the Faaslet itself broke (it could
   // not be reset) and must be dropped.
-  Result<host::CallOutcome> run(uint32_t callId, const host::CallRequest& request,
+  Result<host::CallOutcome> run(uint64_t callId, const host::CallRequest& request,
                                 host::CallServices* services, std::chrono::milliseconds timeout);
 
   // A call that continues another Faaslet's work (NDP on the storage side):
@@ -90,7 +90,7 @@ class Faaslet {
     const MemoryDelta* startFrom = nullptr;
     MemoryDelta* deltaOut = nullptr;
   };
-  Result<host::CallOutcome> run(uint32_t callId, const host::CallRequest& request,
+  Result<host::CallOutcome> run(uint64_t callId, const host::CallRequest& request,
                                 host::CallServices* services, std::chrono::milliseconds timeout,
                                 const Continuation& continuation);
 

@@ -61,10 +61,15 @@ struct CallOutcome {
 class CallServices {
  public:
   virtual ~CallServices() = default;
-  // Queues `request` as a call chained from the running call; its id.
+  // Queues `request` as a call chained from the running call; its handle,
+  // which names it for await() within the running call only (the guest
+  // never sees call ids).
   virtual Result<uint32_t> chain(CallRequest request) = 0;
-  // Waits for a call chained by this call; fails if the id is not one.
-  virtual Result<CallOutcome> await(uint32_t callId) = 0;
+  // Waits for a call chained by this call, at most until the running call's
+  // deadline; fails at once if the handle is not one of them.
+  virtual Result<CallOutcome> await(uint32_t handle) = 0;
+  // The largest input of one chained call (checked before it is copied).
+  virtual size_t maxChainedInputBytes() const { return SIZE_MAX; }
   virtual state::StateStore& state() = 0;
   virtual storage::ObjectStore& objects() = 0;
 
@@ -109,7 +114,7 @@ struct CallContext : WasiContext {
   CallContext(const CallContext&) = delete;
   CallContext& operator=(const CallContext&) = delete;
 
-  uint32_t callId = 0;
+  uint64_t callId = 0;
   const CallRequest* request = nullptr;
   CallServices* services = nullptr;
 

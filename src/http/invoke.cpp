@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <condition_variable>
-#include <limits>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -21,6 +20,11 @@ Response error(unsigned status, std::string message) {
   return textResponse(status, std::move(message));
 }
 
+Response busy(const std::string& why) {
+  spdlog::warn("call refused: {}", why);
+  return error(503, "Call refused, the node is busy: " + why);
+}
+
 std::string localHostName() {
   char name[256] = {0};
   if (gethostname(name, sizeof name - 1) != 0) return "localhost";
@@ -28,7 +32,7 @@ std::string localHostName() {
 }
 
 // One log line per call, when it is done. `httpStatus` 0: no answer waits (async).
-void logCall(uint32_t id, const std::string& function, unsigned httpStatus,
+void logCall(sched::CallId id, const std::string& function, unsigned httpStatus,
              const host::CallOutcome& out, Clock::time_point start) {
   double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   std::string how =
@@ -89,7 +93,6 @@ void InvokeService::failWaiting(const std::string& message) {
 void InvokeService::handle(Request request, Responder respond) {
   if (request.method == "GET" && request.target == "/ping")
     return respond(textResponse(200, "PONG"));
-  if (request.method == "OPTIONS") return respond(textResponse(200, ""));  // CORS preflight
   if (request.body.empty()) return respond(error(400, "Empty request"));
   auto m = parseInvokeMessage(request.body);
   if (!m) return respond(error(400, m.error().message));
@@ -109,18 +112,20 @@ void InvokeService::handle(Request request, Responder respond) {
 
   auto start = Clock::now();
   std::string function = m->user + "/" + m->function;  // for the log line
+  // A call the scheduler cannot take (a bound is reached) gets 503 with its reason.
   if (m->async) {
-    uint32_t id = node_.scheduler().submit(
-        toCallRequest(*m), [start, function](uint32_t id, const host::CallOutcome& out) {
+    auto id = node_.scheduler().submit(
+        toCallRequest(*m), [start, function](sched::CallId id, const host::CallOutcome& out) {
           logCall(id, function, 0, out, start);
         });
-    return respond(textResponse(200, std::to_string(id)));
+    if (!id) return respond(busy(id.error().message));
+    return respond(textResponse(200, std::to_string(*id)));
   }
   uint64_t token = waiting_->park(respond);
   // The answer carries the result, and nobody asks for it again.
-  node_.scheduler().submit(
+  auto id = node_.scheduler().submit(
       toCallRequest(*m),
-      [w = waiting_, token, start, function](uint32_t id, const host::CallOutcome& out) {
+      [w = waiting_, token, start, function](sched::CallId id, const host::CallOutcome& out) {
         Response r = out.returnValue == 0
                          ? textResponse(200, std::string(out.output.begin(), out.output.end()))
                          : textResponse(500, failureText(out));
@@ -129,19 +134,22 @@ void InvokeService::handle(Request request, Responder respond) {
         w->answer(token, std::move(r));
       },
       sched::ResultRetention::DropAfterCallback);
+  if (!id) return waiting_->answer(token, busy(id.error().message));
+  spdlog::debug("call {} {} queued, sync", *id, function);
 }
 
 Response InvokeService::status(int64_t id) {
   if (id <= 0) return error(400, "Must provide non-zero message ID");
-  if (id > std::numeric_limits<uint32_t>::max())
-    return error(404, "No call with id " + std::to_string(id));
-  auto s = node_.scheduler().find(static_cast<uint32_t>(id));
+  if (static_cast<uint64_t>(id) > sched::kMaxCallId)
+    return error(404,
+                 "No call with id " + std::to_string(id) + " (unknown, or its result expired)");
+  auto s = node_.scheduler().find(static_cast<sched::CallId>(id));
   if (!s)
     return error(404,
                  "No call with id " + std::to_string(id) + " (unknown, or its result expired)");
   if (s->state != sched::CallState::Done) return textResponse(200, "RUNNING");
   if (s->outcome.returnValue != 0) return error(500, "FAILED: " + failureText(s->outcome));
-  Response r = textResponse(200, statusJson(static_cast<uint32_t>(id), *s, hostName_));
+  Response r = textResponse(200, statusJson(static_cast<sched::CallId>(id), *s, hostName_));
   r.contentType = "application/json";
   return r;
 }

@@ -110,7 +110,7 @@ std::string failureText(const host::CallOutcome& outcome) {
   return s;
 }
 
-std::string statusJson(uint32_t id, const sched::CallStatus& status, std::string_view host) {
+std::string statusJson(sched::CallId id, const sched::CallStatus& status, std::string_view host) {
   const auto& req = status.request;
   std::string cmdline;
   for (const auto& a : req.cmdline)

@@ -47,6 +47,6 @@ std::string failureText(const host::CallOutcome& outcome);
 // JSON object (Faasm's message fields: id, type, user, function, input_data,
 // output_data, ... plus return_value). Bytes that are not valid UTF-8 become
 // U+FFFD.
-std::string statusJson(uint32_t id, const sched::CallStatus& status, std::string_view host);
+std::string statusJson(sched::CallId id, const sched::CallStatus& status, std::string_view host);
 
 }  // namespace nearfaas::http

@@ -38,6 +38,7 @@ Result<std::unique_ptr<NodeServer>> NodeServer::start(sched::Node& node,
   s.threads = settings.httpThreads;
   s.maxBodyBytes = settings.maxBodyBytes;
   s.readTimeout = settings.readTimeout;
+  s.allowedOrigins = settings.allowedOrigins;
 
   s.port = settings.invokePort;
   s.name = "NearFaaS invoke";

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "sched/node.h"
@@ -28,6 +29,9 @@ struct NodeServerSettings {
   std::chrono::milliseconds readTimeout{30'000};  // per request (and keep-alive idle time)
   // How long shutdown() lets synchronous calls and uploads in progress finish.
   std::chrono::milliseconds shutdownGrace{10'000};
+  // Web origins whose pages may use both endpoints (ServerSettings::
+  // allowedOrigins); empty: requests from any web page are refused.
+  std::vector<std::string> allowedOrigins;
 };
 
 class NodeServer {

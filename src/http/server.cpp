@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <strings.h>
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -12,6 +13,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -32,7 +34,53 @@ const std::string* findHeader(const Headers& headers, std::string_view name) {
   return nullptr;
 }
 
+Result<void> validateAllowedOrigin(std::string_view origin) {
+  auto bad = [&](const char* why) {
+    return fail("invalid allowed origin '", std::string(origin), "': ", why,
+                " (expected scheme://host[:port], e.g. http://localhost:3000, or *)");
+  };
+  if (origin == "*") return {};
+  size_t sep = origin.find("://");
+  if (sep == std::string_view::npos || sep == 0) return bad("no scheme");
+  for (size_t i = 0; i < sep; ++i) {
+    char c = origin[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.')
+      return bad("invalid scheme");
+  }
+  std::string_view rest = origin.substr(sep + 3);
+  if (rest.empty()) return bad("no host");
+  size_t hostEnd = rest.size();
+  if (rest.front() == '[') {  // IPv6 literal
+    hostEnd = rest.find(']');
+    if (hostEnd == std::string_view::npos) return bad("unclosed [");
+    ++hostEnd;
+  } else {
+    for (size_t i = 0; i < rest.size(); ++i) {
+      char c = rest[i];
+      if (c == ':') {
+        hostEnd = i;
+        break;
+      }
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_')
+        return bad("a path, query or invalid character after the host");
+    }
+    if (hostEnd == 0) return bad("no host");
+  }
+  std::string_view port = rest.substr(hostEnd);
+  if (!port.empty()) {
+    if (port.size() < 2 || port.size() > 6 || port.front() != ':') return bad("invalid port");
+    for (char c : port.substr(1))
+      if (!std::isdigit(static_cast<unsigned char>(c))) return bad("invalid port");
+  }
+  return {};
+}
+
 namespace {
+
+// Methods a page of an allowed origin may use, and how long its browser may
+// cache that answer.
+constexpr const char* kCorsMethods = "GET, POST, PUT, OPTIONS";
+constexpr const char* kCorsMaxAgeSeconds = "600";
 
 // After an accept failure (e.g. out of file descriptors), wait this long
 // before accepting again rather than spin.
@@ -135,9 +183,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     res.result(r.status);
     res.set(bhttp::field::server, server_.settings.name);
     res.set(bhttp::field::content_type, r.contentType);
-    res.set(bhttp::field::access_control_allow_origin, "*");
-    res.set(bhttp::field::access_control_allow_methods, "GET, POST, PUT, OPTIONS");
-    res.set(bhttp::field::access_control_allow_headers, "*");
+    if (!corsOrigin_.empty()) {
+      res.set(bhttp::field::access_control_allow_origin, corsOrigin_);
+      res.set(bhttp::field::vary, "Origin");
+    }
     for (auto& [k, v] : r.headers)
       res.insert(k, v);
     res.body() = std::move(r.body);
@@ -148,6 +197,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void readHeader() {
+    corsOrigin_.clear();
     parser_.emplace();
     parser_->body_limit(server_.settings.maxBodyBytes);
     parser_->header_limit(static_cast<uint32_t>(server_.settings.maxHeaderBytes));
@@ -216,6 +266,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     owes_ = true;
     server_.owe();
     if (server_.draining.load()) return answer(textResponse(503, "server shutting down\n"));
+    if (auto refused = checkOrigin(req)) return answer(std::move(*refused));
 
     Request request;
     request.method = std::string(req.method_string());
@@ -234,6 +285,40 @@ class Connection : public std::enable_shared_from_this<Connection> {
       Responder respond(pending);
       respond(textResponse(500, std::string("Internal error: ") + e.what() + "\n"));
     }
+  }
+
+  // A request from a web page (it carries Origin) whose origin is not
+  // allowed: the answer that refuses it. Otherwise nullopt, with corsOrigin_
+  // set for an allowed origin. OPTIONS is answered here in every case.
+  std::optional<Response> checkOrigin(const bhttp::request<bhttp::string_body>& req) {
+    bool preflight = req.method() == bhttp::verb::options;
+    auto origin = req.find(bhttp::field::origin);
+    if (origin == req.end()) {
+      if (!preflight) return std::nullopt;
+      Response r = textResponse(200, "");
+      r.headers.emplace_back("Allow", kCorsMethods);
+      return r;
+    }
+    std::string_view o(origin->value().data(), origin->value().size());
+    const auto& allowed = server_.settings.allowedOrigins;
+    bool any = std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
+    bool listed = std::any_of(allowed.begin(), allowed.end(), [&](const std::string& a) {
+      return a.size() == o.size() && strncasecmp(a.data(), o.data(), a.size()) == 0;
+    });
+    if (!any && !listed) {
+      spdlog::warn("{}: refused {} {} from origin '{}'", server_.settings.name,
+                   std::string(req.method_string()), std::string(req.target()), std::string(o));
+      return textResponse(403, "Origin '" + std::string(o) +
+                                   "' is not allowed (a web page may use this server only if "
+                                   "its origin is allowed: nearfaas serve --allow-origin)\n");
+    }
+    corsOrigin_ = any ? "*" : std::string(o);
+    if (!preflight) return std::nullopt;
+    Response r = textResponse(200, "");
+    r.headers.emplace_back("Access-Control-Allow-Methods", kCorsMethods);
+    r.headers.emplace_back("Access-Control-Allow-Headers", "*");
+    r.headers.emplace_back("Access-Control-Max-Age", kCorsMaxAgeSeconds);
+    return r;
   }
 
   void write(bhttp::response<bhttp::string_body>&& res) {
@@ -285,8 +370,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Server::Impl& server_;  // outlives every connection (see Impl::ioc)
   unsigned version_ = 11;
   bool keepAlive_ = false;
-  bool owes_ = false;    // counted in Impl::owed
-  bool linger_ = false;  // drain the input after this answer, then close
+  bool owes_ = false;       // counted in Impl::owed
+  bool linger_ = false;     // drain the input after this answer, then close
+  std::string corsOrigin_;  // Access-Control-Allow-Origin of this request's answer
 };
 
 }  // namespace
@@ -339,6 +425,8 @@ void Server::Impl::forget(Connection* c) {
 }
 
 Result<std::unique_ptr<Server>> Server::start(const ServerSettings& settings, Handler handler) {
+  for (const auto& origin : settings.allowedOrigins)
+    if (auto v = validateAllowedOrigin(origin); !v) return std::unexpected(v.error());
   std::unique_ptr<Server> s(new Server(settings));
   s->impl_ = std::make_shared<Impl>(settings, std::move(handler));
   Impl& impl = *s->impl_;

@@ -8,6 +8,15 @@
 // connection stays open) and a response must be taken within `writeTimeout`.
 // Bodies over `maxBodyBytes` are refused with 413 before they are read.
 //
+// Browsers (CORS): a request that carries an `Origin` header comes from a web
+// page. It is served only if that origin is in `allowedOrigins` (its answer
+// then carries Access-Control-Allow-Origin); otherwise it is refused with 403
+// before any handler sees it, so a page on any site cannot drive a server on
+// the user's machine. Requests without `Origin` (curl, Faasm's clients) are
+// served as before, with no CORS headers. OPTIONS (a preflight) is answered
+// here: 200 with the CORS headers for an allowed origin, 403 for another,
+// 200 without CORS headers when no Origin is sent.
+//
 // A request goes to the Handler together with a Responder. The handler may
 // answer at once or keep the Responder and answer later from any thread; the
 // connection reads nothing else meanwhile (no pipelining). A Responder answers
@@ -25,6 +34,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "http/message.h"
@@ -40,7 +51,14 @@ struct ServerSettings {
   std::chrono::milliseconds readTimeout{30'000};   // one whole request, or keep-alive idle time
   std::chrono::milliseconds writeTimeout{30'000};  // one whole response
   std::string name = "NearFaaS";                   // Server header and log lines
+  // Origins ("scheme://host[:port]", as browsers send them) whose pages may
+  // use this server; "*" allows every origin. Empty: no browser page may.
+  std::vector<std::string> allowedOrigins;
 };
+
+// Whether `origin` can be an entry of ServerSettings::allowedOrigins:
+// "scheme://host[:port]" with nothing after it, or "*".
+Result<void> validateAllowedOrigin(std::string_view origin);
 
 namespace detail {
 struct PendingAnswer;

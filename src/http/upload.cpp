@@ -110,7 +110,6 @@ void UploadService::handle(Request request, Responder respond) {
 Response UploadService::route(const Request& req) {
   const std::string& uri = req.target;
   bool get = req.method == "GET", put = req.method == "PUT";
-  if (req.method == "OPTIONS") return textResponse(200, "");
   if (!get && !put) return error(405, "Method not allowed: " + req.method);
   auto parts = splitPath(uri);
   if (!parts) return error(400, "Bad URL, malformed percent-encoding in " + uri);

@@ -1,7 +1,13 @@
 #include "sched/scheduler.h"
 
 #include <pthread.h>
+#include <sys/random.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "wasm/runtime.h"
 #include "wasm/settings.h"
 
 namespace nearfaas::sched {
@@ -10,32 +16,63 @@ using host::CallOutcome;
 using host::CallRequest;
 
 namespace {
-thread_local bool tIsExecutor = false;
 
-CallOutcome shutdownOutcome() {
-  CallOutcome out;
-  out.returnValue = 1;
-  out.error = "the executor is shutting down";
-  return out;
+// 53 random bits from the kernel's CSPRNG, or an error.
+Result<CallId> randomId() {
+  uint64_t v = 0;
+  auto* p = reinterpret_cast<uint8_t*>(&v);
+  size_t done = 0;
+  while (done < sizeof v) {
+    ssize_t n = getrandom(p + done, sizeof v - done, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail("cannot draw a call id: getrandom: ", std::strerror(errno));
+    done += static_cast<size_t>(n);
+  }
+  return v & kMaxCallId;
 }
-constexpr auto kExpirySweepInterval = std::chrono::seconds(1);
+
 }  // namespace
 
 std::string callFailedOutput(int32_t returnValue) {
   return "Call failed (return value=" + std::to_string(returnValue) + ")";
 }
 
-// The services of one running call: chaining goes through the scheduler.
+// The services of one running call. Chaining goes through the scheduler; the
+// calls this call chained are known here by handle (1, 2, ... in chaining
+// order), which is all the guest sees, and they are the only calls it may
+// await.
 class Scheduler::Services : public host::CallServices {
  public:
   Services(Scheduler& s, faaslet::Faaslet& faaslet, const CallRequest& request)
       : s_(s), faaslet_(faaslet), request_(request) {}
+
   Result<uint32_t> chain(CallRequest request) override {
     if (auto v = validateFunctionName(request.user, request.function); !v)
       return std::unexpected(v.error());
-    return s_.submit(std::move(request));
+    const SchedulerSettings& limits = s_.settings_;
+    if (children_.size() >= limits.maxChainedCallsPerCall)
+      return fail("this call has chained ", children_.size(), " calls, the limit");
+    if (request.input.size() > limits.maxChainedInputBytes)
+      return fail("input of ", request.input.size(), " bytes, over the limit of ",
+                  limits.maxChainedInputBytes, " bytes");
+    // The result is kept for this call only: nobody else knows the id.
+    auto child = s_.enqueue(std::move(request), {}, ResultRetention::DropAfterCallback);
+    if (!child) return std::unexpected(child.error());
+    children_.push_back(std::move(*child));
+    return static_cast<uint32_t>(children_.size());
   }
-  Result<CallOutcome> await(uint32_t id) override { return s_.await(id); }
+
+  Result<CallOutcome> await(uint32_t handle) override {
+    if (handle == 0 || handle > children_.size())
+      return fail(handle, " is not a call chained by this call (it chained ", children_.size(),
+                  ")");
+    const auto& [id, record] = children_[handle - 1];
+    // The guest thread's current deadline: this call's, or an earlier one of
+    // a call that runs this one inline.
+    return s_.awaitChild(id, record, wasm::currentDeadlineNs());
+  }
+
+  size_t maxChainedInputBytes() const override { return s_.settings_.maxChainedInputBytes; }
   state::StateStore& state() override { return s_.state_; }
   storage::ObjectStore& objects() override { return s_.objects_; }
   std::optional<int32_t> offloadStorageCall(const StorageCall& call) override {
@@ -48,6 +85,7 @@ class Scheduler::Services : public host::CallServices {
   Scheduler& s_;
   faaslet::Faaslet& faaslet_;
   const CallRequest& request_;
+  std::vector<std::pair<CallId, std::shared_ptr<Record>>> children_;  // handle - 1
 };
 
 Scheduler::Scheduler(FunctionStore& functions, state::StateStore& state,
@@ -56,7 +94,6 @@ Scheduler::Scheduler(FunctionStore& functions, state::StateStore& state,
   unsigned n =
       settings_.slots ? settings_.slots : std::max(1u, std::thread::hardware_concurrency());
   if (!settings_.maxIdleFaasletsPerFunction) settings_.maxIdleFaasletsPerFunction = n;
-  lastExpiry_ = std::chrono::steady_clock::now();
   for (unsigned i = 0; i < n; ++i) {
     // Guest code runs on these threads: give them the stack size the runtime
     // expects (std::thread cannot set it).
@@ -80,16 +117,18 @@ Scheduler::Scheduler(FunctionStore& functions, state::StateStore& state,
 
 Scheduler::~Scheduler() {
   // Queued calls fail now; their callbacks run after the lock is released.
-  std::vector<std::pair<uint32_t, std::shared_ptr<Record>>> dropped;
+  std::vector<std::pair<CallId, std::shared_ptr<Record>>> dropped;
   {
     std::lock_guard l(mutex_);
     stopping_ = true;
-    for (uint32_t id : queue_) {
-      auto& r = records_[id];
-      finishLocked(*r, shutdownOutcome());
-      dropped.emplace_back(id, r);
+    while (!queue_.empty()) {
+      auto [id, r] = popLocked();
+      CallOutcome out;
+      out.returnValue = 1;
+      out.error = "the executor is shutting down";
+      finishLocked(id, *r, std::move(out));
+      dropped.emplace_back(id, std::move(r));
     }
-    queue_.clear();
   }
   for (auto& [id, r] : dropped)
     complete(id, *r, std::exchange(r->onDone, {}));
@@ -99,60 +138,110 @@ Scheduler::~Scheduler() {
     pthread_join(t, nullptr);
 }
 
-uint32_t Scheduler::submit(CallRequest request, CompletionCallback onDone,
-                           ResultRetention retention) {
+Result<CallId> Scheduler::submit(CallRequest request, CompletionCallback onDone,
+                                 ResultRetention retention) {
+  auto r = enqueue(std::move(request), std::move(onDone), retention);
+  if (!r) return std::unexpected(r.error());
+  return r->first;
+}
+
+Result<std::pair<CallId, std::shared_ptr<Scheduler::Record>>> Scheduler::enqueue(
+    CallRequest request, CompletionCallback onDone, ResultRetention retention) {
   auto record = std::make_shared<Record>();
   record->request = std::move(request);
   record->onDone = std::move(onDone);
   record->retention = retention;
   record->submittedAt = std::chrono::system_clock::now();
-  uint32_t id;
-  bool refused;
+  const size_t bytes = record->request.input.size();
+  CallId id;
   {
     std::lock_guard l(mutex_);
+    if (stopping_) return fail("the executor is shutting down");
     expireLocked();
-    do {
-      id = nextId_++;
-      if (nextId_ > static_cast<uint32_t>(INT32_MAX)) nextId_ = 1;
-    } while (records_.count(id));
+    if (queue_.size() >= settings_.maxQueuedCalls)
+      return fail("too many calls waiting: ", queue_.size(), " queued (limit ",
+                  settings_.maxQueuedCalls, ")");
+    if (bytes > settings_.maxQueuedBytes - std::min(queuedBytes_, settings_.maxQueuedBytes))
+      return fail("too much input waiting: ", queuedBytes_, " bytes queued and this call has ",
+                  bytes, " (limit ", settings_.maxQueuedBytes, ")");
+    // Full: finished results go first, oldest first.
+    while (records_.size() >= settings_.maxCallRecords && !finishedOrder_.empty()) {
+      records_.erase(finishedOrder_.front());
+      finishedOrder_.pop_front();
+    }
+    if (records_.size() >= settings_.maxCallRecords)
+      return fail("too many calls in progress: ", records_.size(), " (limit ",
+                  settings_.maxCallRecords, ")");
+    auto fresh = newIdLocked();
+    if (!fresh) return std::unexpected(fresh.error());
+    id = *fresh;
     records_.emplace(id, record);
-    if (stopping_)
-      finishLocked(*record, shutdownOutcome());
-    else
-      queue_.push_back(id);
-    refused = stopping_;
-  }
-  if (refused) {
-    // Done before any executor saw it: the callback is ours to run.
-    complete(id, *record, std::exchange(record->onDone, {}));
-    return id;
+    queue_.push_back(id);
+    queuedBytes_ += bytes;
   }
   workReady_.notify_one();
-  return id;
+  return std::pair{id, std::move(record)};
 }
 
-Result<CallOutcome> Scheduler::await(uint32_t id) {
+Result<CallId> Scheduler::newIdLocked() {
+  for (;;) {
+    auto id = randomId();
+    if (!id) return id;
+    if (*id != 0 && !records_.count(*id)) return id;
+  }
+}
+
+std::pair<CallId, std::shared_ptr<Scheduler::Record>> Scheduler::popLocked() {
+  CallId id = queue_.front();
+  queue_.pop_front();
+  std::shared_ptr<Record> r = records_.at(id);
+  queuedBytes_ -= r->request.input.size();
+  return {id, std::move(r)};
+}
+
+Result<CallOutcome> Scheduler::await(CallId id) {
+  std::unique_lock l(mutex_);
+  auto it = records_.find(id);
+  if (it == records_.end()) return fail("no call with id ", id);
+  std::shared_ptr<Record> r = it->second;  // stays valid if the record is dropped
+  callDone_.wait(l, [&] { return r->state == CallState::Done; });
+  return r->outcome;
+}
+
+Result<CallOutcome> Scheduler::awaitChild(CallId id, const std::shared_ptr<Record>& r,
+                                          uint64_t deadlineNs) {
   std::unique_lock l(mutex_);
   for (;;) {
-    auto it = records_.find(id);
-    if (it == records_.end()) return fail("no call with id ", id);
-    std::shared_ptr<Record> r = it->second;
     if (r->state == CallState::Done) return r->outcome;
-    if (r->state == CallState::Queued && tIsExecutor) {
-      // Run it here rather than wait for a slot that may never come.
-      std::erase(queue_, id);
+    if (r->state == CallState::Queued) {
+      // Run it here rather than wait for a slot that may never come. A
+      // queued record is in the queue (the destructor finishes it otherwise).
+      auto at = std::find(queue_.begin(), queue_.end(), id);
+      if (at != queue_.end()) {
+        queue_.erase(at);
+        queuedBytes_ -= r->request.input.size();
+      }
       r->state = CallState::Running;
+      ++running_;
       l.unlock();
       execute(id, *r);
       l.lock();
       continue;
     }
-    callDone_.wait(l);
+    if (deadlineNs == 0) {
+      callDone_.wait(l);
+      continue;
+    }
+    uint64_t now = wasm::monotonicNowNs();
+    if (now >= deadlineNs)
+      return fail("the chained call was still running at this call's deadline");
+    callDone_.wait_for(l, std::chrono::nanoseconds(deadlineNs - now));
   }
 }
 
 CallOutcome Scheduler::call(CallRequest request) {
-  auto r = await(submit(std::move(request)));
+  auto id = submit(std::move(request));
+  auto r = id ? await(*id) : Result<CallOutcome>(std::unexpected(id.error()));
   if (r) return *r;
   CallOutcome out;
   out.returnValue = 1;
@@ -160,7 +249,7 @@ CallOutcome Scheduler::call(CallRequest request) {
   return out;
 }
 
-std::optional<CallState> Scheduler::state(uint32_t id) {
+std::optional<CallState> Scheduler::state(CallId id) {
   std::lock_guard l(mutex_);
   auto it = records_.find(id);
   if (it == records_.end() || expired(*it->second, std::chrono::steady_clock::now()))
@@ -168,7 +257,7 @@ std::optional<CallState> Scheduler::state(uint32_t id) {
   return it->second->state;
 }
 
-std::optional<CallStatus> Scheduler::find(uint32_t id) {
+std::optional<CallStatus> Scheduler::find(CallId id) {
   std::lock_guard l(mutex_);
   expireLocked();
   auto it = records_.find(id);
@@ -180,23 +269,26 @@ std::optional<CallStatus> Scheduler::find(uint32_t id) {
   return s;
 }
 
+SchedulerLoad Scheduler::load() {
+  std::lock_guard l(mutex_);
+  return {queue_.size(), running_, records_.size(), queuedBytes_};
+}
+
 void Scheduler::workerLoop() {
-  tIsExecutor = true;
   std::unique_lock l(mutex_);
   for (;;) {
     workReady_.wait(l, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping
-    uint32_t id = queue_.front();
-    queue_.pop_front();
-    std::shared_ptr<Record> r = records_[id];
+    auto [id, r] = popLocked();
     r->state = CallState::Running;
+    ++running_;
     l.unlock();
     execute(id, *r);
     l.lock();
   }
 }
 
-void Scheduler::execute(uint32_t id, Record& record) {
+void Scheduler::execute(CallId id, Record& record) {
   CallOutcome out = runOnFaaslet(id, record.request);
   if (out.returnValue != 0) {
     std::string text = callFailedOutput(out.returnValue);
@@ -205,14 +297,15 @@ void Scheduler::execute(uint32_t id, Record& record) {
   CompletionCallback onDone;
   {
     std::lock_guard l(mutex_);
-    finishLocked(record, std::move(out));
+    --running_;
+    finishLocked(id, record, std::move(out));
     onDone = std::exchange(record.onDone, {});
   }
   callDone_.notify_all();
   complete(id, record, std::move(onDone));
 }
 
-void Scheduler::complete(uint32_t id, Record& record, CompletionCallback onDone) {
+void Scheduler::complete(CallId id, Record& record, CompletionCallback onDone) {
   // Dropped before the callback runs, so that whoever the callback tells
   // about the outcome cannot find the record any more. The caller holds a
   // reference to the record.
@@ -224,14 +317,15 @@ void Scheduler::complete(uint32_t id, Record& record, CompletionCallback onDone)
   if (onDone) onDone(id, record.outcome);
 }
 
-void Scheduler::finishLocked(Record& record, CallOutcome outcome) {
+void Scheduler::finishLocked(CallId id, Record& record, CallOutcome outcome) {
   record.outcome = std::move(outcome);
   record.state = CallState::Done;
   record.finished = std::chrono::steady_clock::now();
   record.finishedAt = std::chrono::system_clock::now();
+  if (record.retention == ResultRetention::UntilExpiry) finishedOrder_.push_back(id);
 }
 
-CallOutcome Scheduler::runOnFaaslet(uint32_t id, const CallRequest& request) {
+CallOutcome Scheduler::runOnFaaslet(CallId id, const CallRequest& request) {
   CallOutcome failed;
   failed.returnValue = 1;
   auto proto = functions_.proto(request.user, request.function);
@@ -279,10 +373,14 @@ void Scheduler::release(const std::string& key, std::unique_ptr<faaslet::Faaslet
 }
 
 void Scheduler::expireLocked() {
+  // Finished in order, so the expired ones are at the front.
   auto now = std::chrono::steady_clock::now();
-  if (now - lastExpiry_ < kExpirySweepInterval) return;
-  lastExpiry_ = now;
-  std::erase_if(records_, [&](const auto& kv) { return expired(*kv.second, now); });
+  while (!finishedOrder_.empty()) {
+    auto it = records_.find(finishedOrder_.front());
+    if (it != records_.end() && !expired(*it->second, now)) break;
+    if (it != records_.end()) records_.erase(it);
+    finishedOrder_.pop_front();
+  }
 }
 
 bool Scheduler::expired(const Record& r, std::chrono::steady_clock::time_point now) const {

@@ -2,11 +2,25 @@
 // Faaslets, call ids, and chained calls.
 //
 // Every call gets an id and a record that holds its result until it expires.
-// Calls queue FIFO for the slots. Deadlock freedom with a full pool: a call
-// that awaits a chained call which has not started yet takes it off the
-// queue and runs it itself, on its own thread; a chained call that already
+// Ids are random (CSPRNG), positive, below 2^53 (exact in JSON) and unique
+// among the records kept, so knowing one id tells nothing about another.
+// Calls queue FIFO for the slots.
+//
+// Chained calls: a running call sees the calls it chained as handles local
+// to it (1, 2, 3, ... in chaining order), never as ids, and may await only
+// those. Awaits so only ever go from a call to its own children: no call can
+// await itself, an ancestor or another tenant's call, so waits form no cycle.
+// Every await ends by the awaiting call's deadline. Deadlock freedom with a
+// full pool: a call that awaits a child which has not started yet takes it
+// off the queue and runs it itself, on its own thread; a child that already
 // runs is waited for, and it makes progress by the same rule. So fan-out
-// wider than the pool completes.
+// wider than the pool completes. A child's result is kept for its caller
+// only (it leaves the registry when done).
+//
+// Bounds (SchedulerSettings): calls queued and their input bytes, records
+// kept, chained calls per call and their input size. A submit beyond them is
+// refused with a message (HTTP answers 503; a chaining guest traps); when the
+// records are full, the oldest finished results are dropped first.
 //
 // Warm Faaslets are kept per function (reset, ready to run) up to a bound;
 // others are restored from the Proto-Faaslet when needed.
@@ -40,19 +54,34 @@
 
 namespace nearfaas::sched {
 
+// Call ids: positive and below 2^53, so that they stay exact in JSON numbers.
+using CallId = uint64_t;
+inline constexpr CallId kMaxCallId = (CallId{1} << 53) - 1;
+
 struct SchedulerSettings {
   unsigned slots = 0;  // executor threads; 0 = number of cores
   std::chrono::milliseconds callTimeout{60'000};
   size_t maxIdleFaasletsPerFunction = 0;  // 0 = slots
   std::chrono::seconds resultTtl{600};    // finished calls' results are kept this long
+  // Calls waiting for a slot, and the bytes of their inputs; a submit beyond
+  // either is refused.
+  size_t maxQueuedCalls = 10'000;
+  size_t maxQueuedBytes = size_t{1} << 30;
+  // Calls known to the registry (queued, running, and finished ones kept for
+  // status requests). When full, the oldest finished results are dropped
+  // before their TTL; if every record is a live call, a submit is refused.
+  size_t maxCallRecords = 100'000;
+  // Per running call: how many calls it may chain, and the largest input of one.
+  size_t maxChainedCallsPerCall = 1'000;
+  size_t maxChainedInputBytes = size_t{64} << 20;
 };
 
 enum class CallState { Queued, Running, Done };
 
 // Called once when a call is done (ran, failed, or was dropped at shutdown).
-// Runs on an executor thread, or in submit() itself if the scheduler is
-// stopping; it must not block for long, and may submit further calls.
-using CompletionCallback = std::function<void(uint32_t id, const host::CallOutcome& outcome)>;
+// Runs on an executor thread, or in the scheduler's destructor for a call
+// still queued; it must not block for long, and may submit further calls.
+using CompletionCallback = std::function<void(CallId id, const host::CallOutcome& outcome)>;
 
 // Whether a finished call's record stays for find()/await() until it expires
 // (SchedulerSettings::resultTtl), or goes when its callback runs: a caller
@@ -69,6 +98,12 @@ struct CallStatus {
   std::chrono::system_clock::time_point submitted, finished;  // finished: when Done
 };
 
+// How many calls are in each state, at one moment.
+struct SchedulerLoad {
+  size_t queued = 0, running = 0, records = 0;
+  size_t queuedBytes = 0;  // input bytes of the queued calls
+};
+
 // Output of a call whose function returned non-zero, as Faasm reports it.
 std::string callFailedOutput(int32_t returnValue);
 
@@ -80,18 +115,22 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Queues a call; its id (> 0). `onDone`, if set, runs once when it is done.
-  uint32_t submit(host::CallRequest request, CompletionCallback onDone = {},
-                  ResultRetention retention = ResultRetention::UntilExpiry);
-  // Waits for call `id`; fails for an unknown or expired id.
-  Result<host::CallOutcome> await(uint32_t id);
+  // Queues a call; its id. `onDone`, if set, runs once when it is done.
+  // Fails, with nothing queued and `onDone` not run, when a bound of
+  // SchedulerSettings would be exceeded or the scheduler is stopping.
+  Result<CallId> submit(host::CallRequest request, CompletionCallback onDone = {},
+                        ResultRetention retention = ResultRetention::UntilExpiry);
+  // Waits for call `id` (never runs it on the calling thread); fails for an
+  // unknown or expired id.
+  Result<host::CallOutcome> await(CallId id);
   // submit + await.
   host::CallOutcome call(host::CallRequest request);
   // State of a call, without waiting; nullopt if unknown or expired.
-  std::optional<CallState> state(uint32_t id);
+  std::optional<CallState> state(CallId id);
   // State, request and (when done) outcome of a call, without waiting or
   // consuming anything; nullopt if unknown or expired.
-  std::optional<CallStatus> find(uint32_t id);
+  std::optional<CallStatus> find(CallId id);
+  SchedulerLoad load();
 
   unsigned slots() const { return static_cast<unsigned>(nativeThreads_.size()); }
 
@@ -113,17 +152,30 @@ class Scheduler {
   };
   class Services;
 
+  // Queues a call (see submit) and returns its record too.
+  Result<std::pair<CallId, std::shared_ptr<Record>>> enqueue(host::CallRequest request,
+                                                             CompletionCallback onDone,
+                                                             ResultRetention retention);
   void workerLoop();
-  void execute(uint32_t id, Record& record);
+  // Takes the call at the front of the queue; mutex_ held, queue not empty.
+  std::pair<CallId, std::shared_ptr<Record>> popLocked();
+  // Waits for child `id` of the running call (running it here if it has not
+  // started) until `deadlineNs` (CLOCK_MONOTONIC, 0 = none).
+  Result<host::CallOutcome> awaitChild(CallId id, const std::shared_ptr<Record>& record,
+                                       uint64_t deadlineNs);
+  void execute(CallId id, Record& record);
   // Stores the outcome and marks the record Done; mutex_ held.
-  void finishLocked(Record& record, host::CallOutcome outcome);
-  host::CallOutcome runOnFaaslet(uint32_t id, const host::CallRequest& request);
+  void finishLocked(CallId id, Record& record, host::CallOutcome outcome);
+  host::CallOutcome runOnFaaslet(CallId id, const host::CallRequest& request);
   std::unique_ptr<faaslet::Faaslet> acquire(const std::string& key,
                                             const faaslet::ProtoFaaslet& proto);
   void release(const std::string& key, std::unique_ptr<faaslet::Faaslet> f);
+  // Drops results past their TTL; mutex_ held.
   void expireLocked();
+  // A fresh random id, unique among the records; mutex_ held.
+  Result<CallId> newIdLocked();
   // Runs the record's callback (if any) and applies its retention; no lock held.
-  void complete(uint32_t id, Record& record, CompletionCallback onDone);
+  void complete(CallId id, Record& record, CompletionCallback onDone);
   bool expired(const Record& r, std::chrono::steady_clock::time_point now) const;
 
   FunctionStore& functions_;
@@ -134,11 +186,14 @@ class Scheduler {
 
   std::mutex mutex_;
   std::condition_variable workReady_, callDone_;
-  std::deque<uint32_t> queue_;
-  std::unordered_map<uint32_t, std::shared_ptr<Record>> records_;
-  uint32_t nextId_ = 1;
+  std::deque<CallId> queue_;
+  size_t queuedBytes_ = 0;  // input bytes of the calls in queue_
+  size_t running_ = 0;
+  std::unordered_map<CallId, std::shared_ptr<Record>> records_;
+  // Ids of finished records kept until expiry, oldest first (entries whose
+  // record is gone already are skipped).
+  std::deque<CallId> finishedOrder_;
   bool stopping_ = false;
-  std::chrono::steady_clock::time_point lastExpiry_;
 
   std::mutex idleMutex_;
   std::map<std::string, std::vector<std::unique_ptr<faaslet::Faaslet>>> idle_;

@@ -372,6 +372,10 @@ bool deadlinePassed() {
   return gt.deadlineNs && monotonicNowNs() >= gt.deadlineNs;
 }
 
+uint64_t currentDeadlineNs() {
+  return gt.deadlineNs;
+}
+
 void raiseTrap(TrapKind kind) {
   jumpToTarget(kind);
 }

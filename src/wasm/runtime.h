@@ -52,6 +52,10 @@ void setPendingTrap(TrapKind kind, std::string message, int exitCode = 0);
 // True if the calling thread is inside runGuarded() and the deadline passed:
 // for host functions that wait, so they can give up.
 bool deadlinePassed();
+// The calling thread's deadline inside runGuarded() (absolute
+// CLOCK_MONOTONIC ns; the earliest of nested calls'), 0 for none: for host
+// functions that wait, so they can wait no longer.
+uint64_t currentDeadlineNs();
 
 // Linear memories: a reservation of kMemoryReservationBytes whose first
 // `initialPages` pages are accessible. The effective maximum is the smallest of

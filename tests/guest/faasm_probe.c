@@ -24,7 +24,22 @@
  *   state_ptr      maps state "probe_mapped" (8 bytes) and increments its
  *                  first byte, outputs the new value; a second call on
  *                  another Faaslet must see the first call's write.
+ *   await <n>      awaits call n (a number the guest was not given) with
+ *                  faasmAwaitCallOutput: "rc=<rc> out=<what it copied>".
+ *   await_bogus    awaits numbers that name no call it chained (0, 1, 2, 7,
+ *                  1..40, 2^31-1, 2^32-1), then chains "sleep", awaits the
+ *                  number after its handle, then the handle (twice):
+ *                  "refused=<how many gave 1 with nothing copied>/46
+ *                  next=<rc> own=<rc>:<output> again=<rc>".
+ *   chain_late     naps 600 ms, chains "flag_sleep", waits until it runs
+ *                  (state "probe_flag"), awaits it: its deadline must end
+ *                  the wait (outputs "awaited <rc>" if it does not).
+ *   flag_sleep     sets the first byte of state "probe_flag" (mapped) to 1,
+ *                  then sleeps 100 s.
+ *   chain_many <n> chains "sleep" n times (n up to 9999): "chained <n>".
+ *   chain_big <n>  chains "sleep" with an input of n bytes: "chained".
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -146,6 +161,61 @@ int main(int argc, char* argv[]) {
     msg[0] = (char)('0' + p[0]);
     msg[1] = 0;
     out(msg);
+  } else if (strncmp(in, "await ", 6) == 0) {
+    unsigned id = (unsigned)strtoul(in + 6, NULL, 10);
+    char got[32] = {0};
+    unsigned rc = faasmAwaitCallOutput(id, (uint8_t*)got, sizeof got - 1);
+    char msg[80];
+    snprintf(msg, sizeof msg, "rc=%u out=%s", rc, got);
+    out(msg);
+  } else if (strcmp(in, "await_bogus") == 0) {
+    unsigned bogus[46] = {0, 1, 2, 7, 0x7fffffffu, 0xffffffffu};
+    for (unsigned i = 0; i < 40; ++i) bogus[6 + i] = i + 1;
+    int refused = 0;
+    for (int i = 0; i < 46; ++i) {
+      char got[8] = {0};
+      unsigned rc = faasmAwaitCallOutput(bogus[i], (uint8_t*)got, sizeof got - 1);
+      refused += rc == 1 && got[0] == 0;
+    }
+    unsigned h = faasmChainNamed("probe", (const uint8_t*)"sleep", 5);
+    unsigned next = faasmAwaitCall(h + 1);
+    char got[16] = {0};
+    unsigned own = faasmAwaitCallOutput(h, (uint8_t*)got, sizeof got - 1);
+    unsigned again = faasmAwaitCall(h);
+    char msg[96];
+    snprintf(msg, sizeof msg, "refused=%d/46 next=%u own=%u:%s again=%u", refused, next, own, got,
+             again);
+    out(msg);
+  } else if (strcmp(in, "chain_late") == 0) {
+    usleep(600000);
+    volatile uint8_t* flag = faasmReadStatePtr("probe_flag", 8);
+    unsigned h = faasmChainNamed("probe", (const uint8_t*)"flag_sleep", 10);
+    while (!flag[0]) usleep(1000);
+    unsigned rc = faasmAwaitCall(h);
+    char msg[32];
+    snprintf(msg, sizeof msg, "awaited %u", rc);
+    out(msg);
+  } else if (strcmp(in, "flag_sleep") == 0) {
+    volatile uint8_t* flag = faasmReadStatePtr("probe_flag", 8);
+    flag[0] = 1;
+    sleep(100);
+    out("woke up");
+  } else if (strncmp(in, "chain_many ", 11) == 0) {
+    int n = atoi(in + 11);
+    for (int i = 0; i < n; ++i) faasmChainNamed("probe", (const uint8_t*)"sleep", 5);
+    char msg[32];
+    snprintf(msg, sizeof msg, "chained %d", n);
+    out(msg);
+  } else if (strncmp(in, "chain_big ", 10) == 0) {
+    long n = atol(in + 10);
+    uint8_t* big = calloc((size_t)n, 1);
+    if (!big) {
+      out("calloc failed");
+      return 2;
+    }
+    memcpy(big, "sleep", 5);
+    faasmChainNamed("probe", big, n);
+    out("chained");
   } else {
     out("unknown probe");
     return 3;

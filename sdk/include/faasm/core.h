@@ -45,19 +45,22 @@ void faasmSetOutput(const uint8_t* newOutput, long outputLen);
 
 /* ---- Chaining ---- */
 
-/* Starts function `name` of the same user with the given input; returns the
- * call id. */
+/* Starts function `name` of the same user with the given input; returns a
+ * handle for faasmAwaitCall*: 1, 2, 3, ... in this call's chaining order,
+ * meaningful in this call only (it is not the call's id). */
 unsigned int faasmChainNamed(const char* name, const uint8_t* inputData, long inputDataSize);
 
 /* Starts this same module at funcPtr (instead of main) with the given input;
- * returns the call id. */
+ * returns a handle, as faasmChainNamed. */
 unsigned int faasmChain(FaasmFuncPtr funcPtr, const uint8_t* inputData, long inputDataSize);
 
 /* Chains funcPtr nFuncs times, each with the string inputData (strlen bytes),
  * and waits for all of them. Returns 0 if every call returned 0, else 1. */
 unsigned int faasmChainBatch(FaasmFuncPtr funcPtr, const char* inputData, int nFuncs);
 
-/* Waits for the call; returns its return value (1 if it failed). */
+/* Waits for a call this call chained (by its handle), at most until this
+ * call's deadline; returns its return value (1 if it failed, or if
+ * messageId is not the handle of a call this call chained). */
 unsigned int faasmAwaitCall(unsigned int messageId);
 
 /* Waits for the call and copies min(bufferLen, outputSize) bytes of its
