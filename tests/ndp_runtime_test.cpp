@@ -26,6 +26,7 @@
 #include "storage/buckets.h"
 #include "storage/directory_store.h"
 #include "test_env.h"
+#include "wasm_builder.h"
 
 // The binary is linked with --wrap=CRYPTO_memcmp: every call the NDP code
 // makes to it comes here first, so a test can see tokens compared with it.
@@ -600,6 +601,26 @@ TEST_F(StorageRuntimeTest, ManyUnknownCodesShareOneBoundedLoader) {
   EXPECT_EQ(runtime_->stats().loadsQueued, queued + 1);  // only the forgotten one loads again
   ASSERT_TRUE(runtime_->waitForLoads(kIo));
   EXPECT_EQ(runtime_->stats().loadFailuresRemembered, 8u);
+}
+
+// The storage runtime compiles the functions it runs: a module whose export
+// name is C that would run when its code is loaded must only ever be a name.
+TEST_F(StorageRuntimeTest, LoadingTheExportNameExploitRunsNothing) {
+  startRuntime();
+  auto proof = dir_.path() / "exploited";
+  Bytes wasm = test::constructorExploitModule(proof.string());
+  ASSERT_TRUE(
+      node_->objects().put(storage::kFunctionsBucket, sched::functionKey("test", "exploit"), wasm));
+  CallerEndpoint unused(callerDelta());
+  OffloadRequest r = request(unused.address());
+  r.function = "exploit";
+  r.codeHash = sha256Hex(wasm);
+  auto v = actAsClass(forwarded(r), "x");
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_NE(v->reason.find("loading function test/exploit"), std::string::npos) << v->reason;
+  ASSERT_TRUE(runtime_->waitForLoads(kIo));
+  EXPECT_NE(node_->functions().loaded("test", "exploit", r.codeHash), nullptr);  // it loaded
+  EXPECT_FALSE(std::filesystem::exists(proof));
 }
 
 // The whole storage side with the compute worker's real delta endpoint; only
