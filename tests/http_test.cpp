@@ -641,6 +641,60 @@ TEST(HttpCors, InvalidAllowedOriginsAreRefusedAtStart) {
     EXPECT_TRUE(http::validateAllowedOrigin(good)) << good;
 }
 
+// DNS rebinding: a page on rebind.example, whose name now resolves to
+// 127.0.0.1, reads the server with same-origin GETs (no Origin), but its
+// Host header names the attacker's domain: refused, and nothing is read or
+// run. IP literals and localhost work; listed names work.
+TEST(HttpHosts, NamesOfOtherSitesAreRefusedOnLoopback) {
+  TestServerOptions o;
+  o.http.allowedHosts = {"faas.internal"};
+  TestServer s(o);
+  ASSERT_TRUE(s.ok());
+  s.addFunction("demo", "state");
+  ASSERT_EQ(s.call("demo", "state", "reset").body, "0");
+  ASSERT_EQ(s.upload("PUT", "/s/demo/secret", "top secret").status, 200u);
+  for (const char* host : {"rebind.example", "rebind.example:8002", "127.0.0.1.rebind.example",
+                           "localhost.rebind.example", "faas.internal.evil"}) {
+    auto get = s.upload("GET", "/s/demo/secret", "", {{"Host", host}});
+    EXPECT_EQ(get.status, 403u) << host << ": " << get.body;
+    EXPECT_FALSE(contains(get.body, "top secret")) << host;
+    EXPECT_TRUE(contains(get.body, "is not allowed")) << get.body;
+    auto call = test::fetchOrFail(
+        s.invokeEndpoint(),
+        {"POST", "/", {{"Host", host}}, R"({"user": "demo", "function": "state"})"});
+    EXPECT_EQ(call.status, 403u) << host;
+  }
+  EXPECT_EQ(s.call("demo", "state", "get").body, "0");  // it never ran
+  for (const char* host : {"127.0.0.1:1", "localhost", "LOCALHOST:8002", "app.localhost", "[::1]:9",
+                           "faas.internal", "FAAS.internal:8002", "10.1.2.3"}) {
+    auto get = s.upload("GET", "/s/demo/secret", "", {{"Host", host}});
+    EXPECT_EQ(get.status, 200u) << host << ": " << get.body;
+    EXPECT_EQ(get.body, "top secret") << host;
+  }
+}
+
+// Listening on all addresses, a server answers any name unless names are
+// listed (it cannot know its own names).
+TEST(HttpHosts, AnyNameOffLoopbackUnlessNamesAreListed) {
+  auto handler = [](http::Request, http::Responder r) { r(http::textResponse(200, "ok")); };
+  for (bool listed : {false, true}) {
+    http::ServerSettings settings;
+    settings.address = "0.0.0.0";
+    if (listed) settings.allowedHosts = {"faas.example.com"};
+    auto server = http::Server::start(settings, handler);
+    ASSERT_TRUE(server) << server.error().message;
+    http::Endpoint to{"127.0.0.1", (*server)->port()};
+    EXPECT_EQ(test::fetchOrFail(to, {"GET", "/", {{"Host", "other.example.com"}}}).status,
+              listed ? 403u : 200u);
+    EXPECT_EQ(test::fetchOrFail(to, {"GET", "/", {{"Host", "faas.example.com"}}}).status, 200u);
+  }
+  http::ServerSettings bad;
+  bad.allowedHosts = {"faas.example.com:8080"};
+  auto server = http::Server::start(bad, [](http::Request, http::Responder) {});
+  ASSERT_FALSE(server);
+  EXPECT_TRUE(contains(server.error().message, "invalid allowed host")) << server.error().message;
+}
+
 // ---- Call ids and the queue bound over HTTP -------------------------------------
 
 TEST_F(HttpTest, AsyncIdsAreRandomAndTheirStatusWorks) {

@@ -228,10 +228,11 @@ TEST(ServeCli, SigtermFailsCallsStillWaiting) {
 }
 
 // --allow-origin (repeatable) lets those web origins in, and no other; an
-// origin that is not scheme://host[:port] stops serve at start.
+// origin that is not scheme://host[:port] stops serve at start. --allow-host
+// adds a name the server answers to.
 TEST(ServeCli, AllowOrigin) {
   ServeProcess serve({"--slots", "1", "--allow-origin", "http://localhost:3000", "--allow-origin",
-                      "https://b.example"});
+                      "https://b.example", "--allow-host", "faas.internal"});
   ASSERT_TRUE(serve.ok());
   http::Endpoint upload{"127.0.0.1", serve.uploadPort()};
   for (const char* origin : {"http://localhost:3000", "https://b.example"}) {
@@ -242,6 +243,9 @@ TEST(ServeCli, AllowOrigin) {
   }
   EXPECT_EQ(test::fetchOrFail(upload, {"GET", "/ping", {{"Origin", "http://c.example"}}}).status,
             403u);
+  // --allow-host: that name works, other names (DNS rebinding) do not.
+  EXPECT_EQ(test::fetchOrFail(upload, {"GET", "/ping", {{"Host", "faas.internal"}}}).status, 200u);
+  EXPECT_EQ(test::fetchOrFail(upload, {"GET", "/ping", {{"Host", "evil.example"}}}).status, 403u);
   test::TempDir dir;
   auto bad = runProcess({NEARFAAS_BINARY, "serve", "--upload-port", "0", "--invoke-port", "0",
                          "--data-dir", dir.path().string(), "--allow-origin", "http://x/"},

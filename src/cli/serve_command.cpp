@@ -139,6 +139,14 @@ void addServeCommand(CLI::App& app, int& exitStatus) {
       ->type_size(1)
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  s->add_option("--allow-host", a->http.allowedHosts,
+                "a host name clients use to reach this server (in the Host header); "
+                "repeatable. IP addresses and localhost always work; on a loopback address other "
+                "names are refused with 403 unless listed (against DNS rebinding), elsewhere any "
+                "name works unless some are listed")
+      ->type_size(1)
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   s->add_option("--grace", a->graceMs,
                 "milliseconds calls in progress may take to finish on SIGINT/SIGTERM")
       ->capture_default_str();

@@ -39,6 +39,7 @@ Result<std::unique_ptr<NodeServer>> NodeServer::start(sched::Node& node,
   s.maxBodyBytes = settings.maxBodyBytes;
   s.readTimeout = settings.readTimeout;
   s.allowedOrigins = settings.allowedOrigins;
+  s.allowedHosts = settings.allowedHosts;
 
   s.port = settings.invokePort;
   s.name = "NearFaaS invoke";

@@ -32,6 +32,9 @@ struct NodeServerSettings {
   // Web origins whose pages may use both endpoints (ServerSettings::
   // allowedOrigins); empty: requests from any web page are refused.
   std::vector<std::string> allowedOrigins;
+  // Host names clients use to reach the endpoints (ServerSettings::
+  // allowedHosts, against DNS rebinding).
+  std::vector<std::string> allowedHosts;
 };
 
 class NodeServer {

@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include "base/bytes.h"
+
 #include <spdlog/spdlog.h>
 
 #include <strings.h>
@@ -75,7 +77,45 @@ Result<void> validateAllowedOrigin(std::string_view origin) {
   return {};
 }
 
+Result<void> validateAllowedHost(std::string_view host) {
+  if (host.empty()) return fail("invalid allowed host: empty");
+  for (char c : host)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_')
+      return fail("invalid allowed host '", printable(host),
+                  "': expected a host name without port, e.g. faas.example.com");
+  return {};
+}
+
 namespace {
+
+bool equalsIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool isLoopbackAddress(const std::string& address) {
+  if (equalsIgnoringCase(address, "localhost")) return true;
+  beast::error_code ec;
+  auto a = net::ip::make_address(address, ec);
+  return !ec && a.is_loopback();
+}
+
+// Whether a request with Host header `host` ("name[:port]", "a.b.c.d[:port]"
+// or "[v6][:port]") is served; see DNS rebinding in server.h.
+bool hostAllowed(std::string_view host, const ServerSettings& settings, bool loopback) {
+  if (host.starts_with('[')) return true;  // an IPv6 literal
+  std::string_view name = host.substr(0, host.rfind(':'));
+  if (name.empty()) return false;
+  beast::error_code ec;
+  net::ip::make_address_v4(std::string(name), ec);
+  if (!ec) return true;  // an IPv4 literal
+  if (equalsIgnoringCase(name, "localhost")) return true;
+  if (name.size() > 10 && equalsIgnoringCase(name.substr(name.size() - 10), ".localhost"))
+    return true;
+  const auto& allowed = settings.allowedHosts;
+  if (allowed.empty()) return !loopback;
+  return std::any_of(allowed.begin(), allowed.end(),
+                     [&](const std::string& a) { return equalsIgnoringCase(a, name); });
+}
 
 // Methods a page of an allowed origin may use, and how long its browser may
 // cache that answer.
@@ -134,6 +174,7 @@ struct Server::Impl {
   }
 
   const ServerSettings settings;
+  const bool loopback = isLoopbackAddress(settings.address);  // for hostAllowed()
   const Handler handler;
   std::shared_ptr<Gate> gate = std::make_shared<Gate>();
   std::atomic<bool> draining{false};
@@ -266,6 +307,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     owes_ = true;
     server_.owe();
     if (server_.draining.load()) return answer(textResponse(503, "server shutting down\n"));
+    if (auto refused = checkHost(req)) return answer(std::move(*refused));
     if (auto refused = checkOrigin(req)) return answer(std::move(*refused));
 
     Request request;
@@ -285,6 +327,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
       Responder respond(pending);
       respond(textResponse(500, std::string("Internal error: ") + e.what() + "\n"));
     }
+  }
+
+  // A request whose Host names this server by a name it does not answer to
+  // (DNS rebinding): the answer that refuses it; otherwise nullopt.
+  std::optional<Response> checkHost(const bhttp::request<bhttp::string_body>& req) {
+    auto host = req.find(bhttp::field::host);
+    if (host == req.end()) return std::nullopt;
+    std::string_view h(host->value().data(), host->value().size());
+    if (hostAllowed(h, server_.settings, server_.loopback)) return std::nullopt;
+    spdlog::warn("{}: refused {} {} for host '{}'", server_.settings.name,
+                 std::string(req.method_string()), printable(std::string(req.target())),
+                 printable(h));
+    return textResponse(403, "Host '" + printable(h) +
+                                 "' is not allowed (a server reached by a name must be told the "
+                                 "name: nearfaas serve --allow-host NAME)\n");
   }
 
   // A request from a web page (it carries Origin) whose origin is not
@@ -307,8 +364,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
     if (!any && !listed) {
       spdlog::warn("{}: refused {} {} from origin '{}'", server_.settings.name,
-                   std::string(req.method_string()), std::string(req.target()), std::string(o));
-      return textResponse(403, "Origin '" + std::string(o) +
+                   std::string(req.method_string()), printable(std::string(req.target())),
+                   printable(o));
+      return textResponse(403, "Origin '" + printable(o) +
                                    "' is not allowed (a web page may use this server only if "
                                    "its origin is allowed: nearfaas serve --allow-origin)\n");
     }
@@ -427,6 +485,8 @@ void Server::Impl::forget(Connection* c) {
 Result<std::unique_ptr<Server>> Server::start(const ServerSettings& settings, Handler handler) {
   for (const auto& origin : settings.allowedOrigins)
     if (auto v = validateAllowedOrigin(origin); !v) return std::unexpected(v.error());
+  for (const auto& host : settings.allowedHosts)
+    if (auto v = validateAllowedHost(host); !v) return std::unexpected(v.error());
   std::unique_ptr<Server> s(new Server(settings));
   s->impl_ = std::make_shared<Impl>(settings, std::move(handler));
   Impl& impl = *s->impl_;

@@ -17,6 +17,14 @@
 // here: 200 with the CORS headers for an allowed origin, 403 for another,
 // 200 without CORS headers when no Origin is sent.
 //
+// DNS rebinding: a page whose host name the attacker's DNS later points at
+// this server makes same-origin requests (GETs without Origin) that carry
+// the attacker's name in `Host`. A request whose Host is a name is served
+// only if the name is "localhost" (or *.localhost), is in `allowedHosts`, or
+// the server listens on a non-loopback address and `allowedHosts` is empty
+// (no names configured); otherwise 403. Hosts that are IP literals, and
+// requests without Host (no browser sends one), are always served.
+//
 // A request goes to the Handler together with a Responder. The handler may
 // answer at once or keep the Responder and answer later from any thread; the
 // connection reads nothing else meanwhile (no pipelining). A Responder answers
@@ -54,11 +62,17 @@ struct ServerSettings {
   // Origins ("scheme://host[:port]", as browsers send them) whose pages may
   // use this server; "*" allows every origin. Empty: no browser page may.
   std::vector<std::string> allowedOrigins;
+  // Host names (without port) clients may use to reach this server, beside
+  // IP literals and localhost; see DNS rebinding above.
+  std::vector<std::string> allowedHosts;
 };
 
 // Whether `origin` can be an entry of ServerSettings::allowedOrigins:
 // "scheme://host[:port]" with nothing after it, or "*".
 Result<void> validateAllowedOrigin(std::string_view origin);
+// Whether `host` can be an entry of ServerSettings::allowedHosts: a DNS name
+// of letters, digits, '-', '_' and '.', without port.
+Result<void> validateAllowedHost(std::string_view host);
 
 namespace detail {
 struct PendingAnswer;
