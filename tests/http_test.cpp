@@ -421,7 +421,8 @@ TEST(HttpServer, SlowClientsDoNotBlockOthers) {
   auto t0 = test::Clock::now();
   test::RawConnection half(s.server().invokePort()), silent(s.server().invokePort());
   ASSERT_TRUE(half.ok() && silent.ok());
-  ASSERT_TRUE(half.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"user\""));
+  ASSERT_TRUE(
+      half.send("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{\"user\""));
   for (int i = 0; i < 20; ++i) {
     auto r = s.call("demo", "echo", std::to_string(i));
     ASSERT_EQ(r.status, 200u) << r.body;
@@ -447,7 +448,8 @@ TEST(HttpServer, KeepAliveAndExpectContinue) {
   ASSERT_TRUE(c.ok());
   std::string body = R"({"user": "demo", "function": "hello"})";
   std::string request =
-      "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+      "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n";
   ASSERT_TRUE(c.send(request + "\r\n" + body));
   ASSERT_TRUE(c.receiveUntil("Hello Faasm!")) << c.received();
   EXPECT_TRUE(c.received().starts_with("HTTP/1.1 200 OK\r\n")) << c.received();

@@ -128,18 +128,24 @@ class CephClass : public ::testing::Test {
   }
 };
 
+// A socket listening where the class connects to its runtime.
+int listenOnClassSocket() {
+  const std::string& path = Cluster::instance->socketPath();
+  ::unlink(path.c_str());
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  EXPECT_EQ(::listen(fd, 4), 0);
+  return fd;
+}
+
 // Listens on the class's socket and runs `serve` on the first connection.
 class RuntimeStandIn {
  public:
   explicit RuntimeStandIn(std::function<void(int fd)> serve) {
-    const std::string& path = Cluster::instance->socketPath();
-    ::unlink(path.c_str());
-    listener_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(listener_, 4), 0);
+    listener_ = listenOnClassSocket();
     thread_ = std::thread([this, serve] {
       int fd = ::accept(listener_, nullptr, nullptr);
       if (fd < 0) return;
@@ -163,16 +169,7 @@ class RuntimeStandIn {
 // waits in the backlog, where connectionMade() sees it.
 class NoRuntime {
  public:
-  NoRuntime() {
-    const std::string& path = Cluster::instance->socketPath();
-    ::unlink(path.c_str());
-    listener_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(listener_, 4), 0);
-  }
+  NoRuntime() { listener_ = listenOnClassSocket(); }
   ~NoRuntime() {
     ::close(listener_);
     ::unlink(Cluster::instance->socketPath().c_str());

@@ -1,11 +1,16 @@
 // NDP offload messages: round trips, and corrupt input is refused cleanly.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <functional>
+#include <thread>
 
+#include "ndp/frame.h"
 #include "ndp/messages.h"
 #include "ndp/sockets.h"
+#include "peak_memory.h"
 
 namespace nearfaas::ndp {
 namespace {
@@ -191,20 +196,6 @@ TEST(NdpMessages, CorruptFieldsAreRefused) {
   EXPECT_FALSE(decodeDelta(encode(refGlobal)));
 }
 
-}  // namespace
-}  // namespace nearfaas::ndp
-
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <fstream>
-#include <thread>
-
-#include "ndp/frame.h"
-
-namespace nearfaas::ndp {
-namespace {
-
 constexpr auto kIo = std::chrono::seconds(10);
 
 struct SocketPair {
@@ -234,19 +225,6 @@ TEST(NdpFrames, RoundTripIncludingLargeFrames) {
   EXPECT_EQ(*got, big);
 }
 
-// The peak resident memory of this process (VmHWM), after resetting it to
-// the current (the kernel's clear_refs "5"), so a test sees only its own peak.
-uint64_t peakResidentBytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  return 0;
-}
-void resetPeakResident() {
-  std::ofstream("/proc/self/clear_refs") << "5";
-}
-
 void writeAll(int fd, std::span<const uint8_t> bytes) {
   while (!bytes.empty()) {
     ssize_t n = ::write(fd, bytes.data(), bytes.size());
@@ -266,8 +244,8 @@ void writeHeader(int fd, uint64_t len) {
 TEST(NdpFrames, AHeaderThatPromisesMoreThanArrivesCostsOnlyWhatArrived) {
   constexpr uint64_t kPromised = 1ull << 30;
   SocketPair s;
-  resetPeakResident();
-  uint64_t before = peakResidentBytes();
+  test::resetPeakResident();
+  uint64_t before = test::peakResidentBytes();
   writeHeader(s.fds[0], kPromised);
   writeAll(s.fds[0], Bytes(4096, 'x'));
   close(s.fds[0]);
@@ -277,7 +255,7 @@ TEST(NdpFrames, AHeaderThatPromisesMoreThanArrivesCostsOnlyWhatArrived) {
   EXPECT_NE(r.error().message.find("truncated frame: 4096 of its 1073741824 bytes came"),
             std::string::npos)
       << r.error().message;
-  EXPECT_LT(peakResidentBytes() - before, 64u << 20);
+  EXPECT_LT(test::peakResidentBytes() - before, 64u << 20);
 }
 
 // Each message kind has its largest frame; the receiver names what it

@@ -22,6 +22,7 @@
 #include "ndp/messages.h"
 #include "ndp/sockets.h"
 #include "ndp/storage_runtime.h"
+#include "peak_memory.h"
 #include "sched/node.h"
 #include "storage/buckets.h"
 #include "storage/directory_store.h"
@@ -45,18 +46,6 @@ const std::string kToken = "0123456789abcdef0123456789abcdef";
 
 std::string text(const Bytes& b) {
   return std::string(b.begin(), b.end());
-}
-
-// The peak resident memory of this process since resetPeakResident().
-uint64_t peakResidentBytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  return 0;
-}
-void resetPeakResident() {
-  std::ofstream("/proc/self/clear_refs") << "5";
 }
 
 size_t threadCount() {
@@ -514,8 +503,8 @@ TEST_F(StorageRuntimeTest, HostileFramesAreRefusedAndTheRuntimeKeepsServing) {
       (void)recvFrame(conn.fd(), 1 << 20, deadlineIn(kIo));
       sendHeader(conn.fd(), announced, kDeltaMessage);
     });
-    resetPeakResident();
-    uint64_t before = peakResidentBytes();
+    test::resetPeakResident();
+    uint64_t before = test::peakResidentBytes();
     auto v = actAsClass(forwarded(request(*boundAddress(listener))), "x");
     hostile.join();
     ASSERT_TRUE(v) << v.error().message;
@@ -524,7 +513,7 @@ TEST_F(StorageRuntimeTest, HostileFramesAreRefusedAndTheRuntimeKeepsServing) {
                                                             : "exceeds the limit"),
               std::string::npos)
         << v->reason;
-    EXPECT_LT(peakResidentBytes() - before, 64u << 20);
+    EXPECT_LT(test::peakResidentBytes() - before, 64u << 20);
   }
   // From the class's side: a request over its limit, and a truncated one.
   for (uint64_t announced : {kMaxRequestFrameBytes + 1, uint64_t{100}}) {
@@ -745,8 +734,8 @@ TEST_F(DeltaEndpointTest, HostileFramesAreRefusedAndTheEndpointKeepsServing) {
   ASSERT_TRUE(endpoint_->expect(9, kToken, callerDelta()));
   Socket c = connect();
   ASSERT_EQ(messageKind(*fetch(c, 9, kToken)), kDeltaMessage);
-  resetPeakResident();
-  uint64_t before = peakResidentBytes();
+  test::resetPeakResident();
+  uint64_t before = test::peakResidentBytes();
   sendHeader(c.fd(), 1ull << 30, kResultMessage);
   ::shutdown(c.fd(), SHUT_WR);
   auto ack = recvFrame(c.fd(), 1 << 20, deadlineIn(kIo));
@@ -756,7 +745,7 @@ TEST_F(DeltaEndpointTest, HostileFramesAreRefusedAndTheEndpointKeepsServing) {
   EXPECT_EQ(reply->verdict, Verdict::Failed);
   EXPECT_NE(reply->reason.find("truncated frame: 8 of its 1073741824"), std::string::npos)
       << reply->reason;
-  EXPECT_LT(peakResidentBytes() - before, 64u << 20);
+  EXPECT_LT(test::peakResidentBytes() - before, 64u << 20);
   EXPECT_FALSE(endpoint_->finish(9));
   // Still serving.
   ASSERT_TRUE(endpoint_->expect(10, kToken, callerDelta()));
