@@ -97,6 +97,15 @@ void NodeOptions::addTo(CLI::App& app, bool running) {
                  "507 over HTTP)")
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
+  app.add_option("--max-node-state-keys", state.maxKeys,
+                 "state keys of all users together (each holds a file descriptor); creating "
+                 "more fails (a trap in the guest, 507 over HTTP)")
+      ->capture_default_str();
+  app.add_option("--max-node-state-bytes", state.maxBytes,
+                 "bytes of state of all users together, e.g. 16GiB; growing past it fails (a "
+                 "trap in the guest, 507 over HTTP)")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
   app.add_option("--max-queued-calls", limits.maxQueuedCalls,
                  "calls that may wait for an executor; more are refused (HTTP 503; a chaining "
                  "function traps)")
