@@ -118,11 +118,22 @@ void NodeOptions::addTo(CLI::App& app, bool running) {
                  "calls the node keeps track of (queued, running, and finished ones kept for "
                  "status requests); when full, the oldest results go first")
       ->capture_default_str();
+  app.add_option("--max-kept-result-bytes", limits.maxKeptResultBytes,
+                 "bytes of finished calls' results (input, output, captured stdio) kept for "
+                 "status requests, e.g. 1GiB; past it the oldest go first, and a larger result "
+                 "is not kept")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
   app.add_option("--max-chained-calls", limits.maxChainedCallsPerCall,
                  "calls one call may chain; one more traps it")
       ->capture_default_str();
   app.add_option("--max-chained-input", limits.maxChainedInputBytes,
                  "largest input of a chained call, e.g. 64MB; a larger one traps the caller")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  app.add_option("--max-chained-results", limits.maxChainedResultBytes,
+                 "bytes of its chained calls' results (output, captured stdio) one call may "
+                 "hold, e.g. 256MiB; a result past it is dropped and awaiting it fails")
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
 }
