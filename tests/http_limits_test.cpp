@@ -1,6 +1,6 @@
-// The upload endpoint's state values against the per-user state limits: a
-// client creating keys or bytes past its user's limit gets 507, and other
-// users and existing keys are not affected.
+// The upload endpoint's state values against the state limits: a client
+// creating keys or bytes past its user's limits, or the node's, gets 507, and
+// existing keys (and, for the per-user limits, other users) are not affected.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -41,6 +41,35 @@ TEST(HttpStateLimits, KeysAndBytesPerUser) {
   // Another user, and the server, carry on.
   EXPECT_EQ(s.upload("PUT", "/s/bob/k3", std::string(4 * K, 'b')).status, 200u);
   EXPECT_EQ(s.upload("GET", "/s/bob/k3").body.size(), 4 * K);
+  EXPECT_EQ(s.upload("GET", "/ping").body, "PONG");
+}
+
+// Users under their own caps meet the node-wide ones: 507 naming them.
+TEST(HttpStateLimits, NodeWideKeysAndBytes) {
+  constexpr size_t K = 64 * 1024;
+  TestServerOptions o;
+  o.state.maxKeysPerUser = 3;
+  o.state.maxKeys = 4;
+  o.state.maxBytesPerUser = 4 * K;
+  o.state.maxBytes = 6 * K;
+  TestServer s(o);
+  ASSERT_TRUE(s.ok());
+  for (const char* path : {"/s/alice/k0", "/s/alice/k1", "/s/bob/k0", "/s/bob/k1"}) {
+    auto r = s.upload("PUT", path, "v");
+    EXPECT_EQ(r.status, 200u) << path << ": " << r.body;
+  }
+  auto keys = s.upload("PUT", "/s/carol/k0", "v");
+  EXPECT_EQ(keys.status, 507u) << keys.body;
+  EXPECT_TRUE(contains(keys.body, "the node has 4 keys, the node-wide limit")) << keys.body;
+  EXPECT_EQ(s.upload("GET", "/s/carol/k0").status, 404u);
+  // Four keys hold 4 * 64 KiB; alice grows by two steps, bob then cannot.
+  EXPECT_EQ(s.upload("PUT", "/s/alice/k0", std::string(3 * K, 'a')).status, 200u);
+  auto bytes = s.upload("PUT", "/s/bob/k0", std::string(2 * K, 'b'));
+  EXPECT_EQ(bytes.status, 507u) << bytes.body;
+  EXPECT_TRUE(contains(bytes.body, "beyond the node-wide limit of 393216 bytes")) << bytes.body;
+  EXPECT_EQ(s.upload("GET", "/s/bob/k0").body, "v");
+  EXPECT_EQ(s.upload("PUT", "/s/bob/k1", "w").status, 200u);
+  EXPECT_EQ(s.upload("GET", "/s/bob/k1").body, "w");
   EXPECT_EQ(s.upload("GET", "/ping").body, "PONG");
 }
 

@@ -270,6 +270,84 @@ TEST_F(LimitsTest, StateKeysPerUser) {
   EXPECT_EQ(text(again.output), "created 8");
 }
 
+// User names are free-form: many users, each under its own caps, meet the
+// node-wide key cap; the guest that crosses it traps with it, and users the
+// store refused are not remembered.
+TEST_F(LimitsTest, StateKeysNodeWide) {
+  config_.state.maxKeysPerUser = 8;
+  config_.state.maxKeys = 20;
+  open();
+  for (const char* u : {"u0", "u1", "u2", "u3"})
+    add(u);
+  for (const char* u : {"u0", "u1"}) {
+    auto ok = call(u, "keys 8");
+    EXPECT_EQ(ok.returnValue, 0) << u << ": " << ok.error;
+  }
+  auto over = call("u2", "keys 8");
+  EXPECT_NE(over.returnValue, 0);
+  EXPECT_TRUE(
+      contains(over.error, "__faasm_write_state: state: the node has 20 keys, the node-wide limit"))
+      << over.error;
+  EXPECT_EQ(node_->state().usage("u2").keys, 4u);
+  auto none = call("u3", "keys 1");
+  EXPECT_NE(none.returnValue, 0);
+  EXPECT_TRUE(contains(none.error, "the node-wide limit")) << none.error;
+  EXPECT_EQ(node_->state().nodeUsage().keys, 20u);
+  EXPECT_EQ(node_->state().users(), 3u);
+  // Existing keys are still written and read; the node serves on.
+  auto again = call("u0", "keys 8");
+  EXPECT_EQ(again.returnValue, 0) << again.error;
+  EXPECT_EQ(text(again.output), "created 8");
+  auto read = call("u3", "read 4");
+  EXPECT_EQ(read.returnValue, 0) << read.error;
+  EXPECT_EQ(text(read.output), "read 4, sizes 0");
+}
+
+TEST(StateStoreLimits, NodeWideKeysAndBytes) {
+  constexpr uint64_t K = 64 * 1024;  // values grow in 64 KiB steps
+  state::StateLimits limits;
+  limits.maxKeysPerUser = 2;
+  limits.maxKeys = 50;
+  limits.maxBytesPerUser = 3 * K;
+  limits.maxBytes = 4 * K;
+  state::StateStore store(limits);
+  // 200 user names, one key each: the first 50 get theirs, and only they
+  // are remembered.
+  size_t created = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto v = store.value("user" + std::to_string(i), "k");
+    if (v) {
+      ++created;
+      continue;
+    }
+    EXPECT_EQ(v.error().kind, state::StateError::NodeLimit);
+    EXPECT_EQ(v.error().message,
+              "state: the node has 50 keys, the node-wide limit (all users "
+              "together)");
+  }
+  EXPECT_EQ(created, 50u);
+  EXPECT_EQ(store.nodeUsage().keys, 50u);
+  EXPECT_EQ(store.users(), 50u);
+  EXPECT_EQ(store.usage("user60").keys, 0u);
+  // Bytes: two users under their own 3 K meet the node's 4 K.
+  auto a = store.find("user0", "k");
+  auto b = store.find("user1", "k");
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->set(Bytes(3 * K, 1)));
+  auto over = b->set(Bytes(2 * K, 1));
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().kind, state::StateError::NodeLimit);
+  EXPECT_TRUE(contains(over.error().message, "beyond the node-wide limit of 262144 bytes"))
+      << over.error().message;
+  EXPECT_EQ(store.usage("user1").bytes, 0u);  // nothing charged to the user either
+  ASSERT_TRUE(b->set(Bytes(K, 1)));
+  auto appended = b->append(Bytes(1, 1));
+  ASSERT_FALSE(appended);
+  EXPECT_EQ(appended.error().kind, state::StateError::NodeLimit);
+  EXPECT_EQ(store.nodeUsage().bytes, 4 * K);
+  EXPECT_EQ(store.usage("user0").bytes + store.usage("user1").bytes, 4 * K);
+}
+
 TEST(StateStoreLimits, BytesPerUser) {
   constexpr uint64_t K = 64 * 1024;  // values grow in 64 KiB steps
   state::StateLimits limits;

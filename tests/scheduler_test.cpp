@@ -305,6 +305,77 @@ TEST_F(SchedulerTest, RecordBoundDropsOldestResultsThenRefuses) {
   EXPECT_EQ(text(call(request("demo", "echo", "after")).output), "after");
 }
 
+// Results kept for status requests are bounded in bytes (input + output
+// here): the oldest go first, and one larger than the whole budget is not
+// kept (its caller still gets it) and pushes out nothing.
+TEST_F(SchedulerTest, KeptResultBytesDropOldestFirst) {
+  open([](sched::NodeConfig& c) {
+    c.scheduler.slots = 1;
+    c.scheduler.maxKeptResultBytes = 10'000;
+  });
+  std::vector<CallId> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto id = collect(request("demo", "echo", std::string(2000, static_cast<char>('a' + i))));
+    ASSERT_TRUE(id) << id.error().message;
+    ids.push_back(*id);
+    ASSERT_TRUE(done_.waitFor(ids.size()));
+  }
+  // 3 * 4000 bytes > 10000: the first result is gone.
+  EXPECT_FALSE(s().find(ids[0]));
+  for (int i = 1; i < 3; ++i) {
+    auto st = s().find(ids[i]);
+    ASSERT_TRUE(st) << i;
+    EXPECT_EQ(text(st->outcome.output), std::string(2000, static_cast<char>('a' + i)));
+  }
+  EXPECT_EQ(s().load().keptResultBytes, 8000u);
+  auto big = collect(request("demo", "echo", std::string(6000, 'z')));
+  ASSERT_TRUE(big);
+  ASSERT_TRUE(done_.waitFor(4));
+  EXPECT_EQ(done_.outcomes.back().output.size(), 6000u);
+  EXPECT_FALSE(s().find(*big));
+  EXPECT_TRUE(s().find(ids[1]));
+  EXPECT_TRUE(s().find(ids[2]));
+  EXPECT_EQ(s().load().keptResultBytes, 8000u);
+  EXPECT_EQ(text(call(request("demo", "echo", "after")).output), "after");
+}
+
+// A call that chains many calls with large results holds at most its budget
+// of them (and none of their inputs), awaited or not; awaiting a dropped one
+// fails with the reason.
+TEST_F(SchedulerTest, ChainedResultsPerCallAreBounded) {
+  constexpr size_t kOut = 10'000, kPad = 4000;
+  open([](sched::NodeConfig& c) { c.scheduler.maxChainedResultBytes = 3 * kOut + kOut / 2; });
+  {
+    auto held = holdProbeLock();
+    ASSERT_TRUE(collect(probe("chain_out 6 " + std::to_string(kOut) + " " + std::to_string(kPad))));
+    // The caller has chained all six and waits for the lock; its children
+    // have all finished in the other slot.
+    auto flag = [&] {
+      auto v = node_->state().find("test", "probe_flag");
+      uint8_t b = 0;
+      if (v) v->read(0, {&b, 1});
+      return b == 1;
+    };
+    ASSERT_TRUE(pollLoad([&](const auto& l) { return flag() && l.queued == 0 && l.running == 1; }));
+    EXPECT_EQ(s().load().chainedResultBytes, 3 * kOut);  // 3 fit; inputs (kPad) are not held
+  }
+  ASSERT_TRUE(done_.waitFor(1));
+  const CallOutcome& out = done_.outcomes[0];
+  EXPECT_EQ(out.returnValue, 0) << out.error;
+  EXPECT_EQ(text(out.output), "kept=3 dropped=3");
+  EXPECT_TRUE(contains(out.stderrText,
+                       "): its result of 10000 bytes was dropped: this call holds "
+                       "30000 bytes of results of calls it chained (limit 35000)"))
+      << out.stderrText;
+  EXPECT_EQ(s().load().chainedResultBytes, 0u);
+  // Results of calls that finish after their caller ended are held by nobody.
+  auto orphans = call(probe("chain_many 3"));
+  EXPECT_EQ(text(orphans.output), "chained 3") << orphans.error;
+  ASSERT_TRUE(pollLoad([](const auto& l) { return l.queued == 0 && l.running == 0; }));
+  EXPECT_EQ(s().load().chainedResultBytes, 0u);
+  EXPECT_EQ(text(call(request("demo", "echo", "after")).output), "after");
+}
+
 TEST_F(SchedulerTest, ChainedCallsPerCallAreBounded) {
   open([](sched::NodeConfig& c) { c.scheduler.maxChainedCallsPerCall = 3; });
   auto ok = call(probe("chain_many 3"));

@@ -97,6 +97,15 @@ void NodeOptions::addTo(CLI::App& app, bool running) {
                  "507 over HTTP)")
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
+  app.add_option("--max-node-state-keys", state.maxKeys,
+                 "state keys of all users together (each holds a file descriptor); creating "
+                 "more fails (a trap in the guest, 507 over HTTP)")
+      ->capture_default_str();
+  app.add_option("--max-node-state-bytes", state.maxBytes,
+                 "bytes of state of all users together, e.g. 16GiB; growing past it fails (a "
+                 "trap in the guest, 507 over HTTP)")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
   app.add_option("--max-queued-calls", limits.maxQueuedCalls,
                  "calls that may wait for an executor; more are refused (HTTP 503; a chaining "
                  "function traps)")
@@ -109,11 +118,22 @@ void NodeOptions::addTo(CLI::App& app, bool running) {
                  "calls the node keeps track of (queued, running, and finished ones kept for "
                  "status requests); when full, the oldest results go first")
       ->capture_default_str();
+  app.add_option("--max-kept-result-bytes", limits.maxKeptResultBytes,
+                 "bytes of finished calls' results (input, output, captured stdio) kept for "
+                 "status requests, e.g. 1GiB; past it the oldest go first, and a larger result "
+                 "is not kept")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
   app.add_option("--max-chained-calls", limits.maxChainedCallsPerCall,
                  "calls one call may chain; one more traps it")
       ->capture_default_str();
   app.add_option("--max-chained-input", limits.maxChainedInputBytes,
                  "largest input of a chained call, e.g. 64MB; a larger one traps the caller")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  app.add_option("--max-chained-results", limits.maxChainedResultBytes,
+                 "bytes of its chained calls' results (output, captured stdio) one call may "
+                 "hold, e.g. 256MiB; a result past it is dropped and awaiting it fails")
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
 }

@@ -4,9 +4,10 @@
 //
 // Errors trap with the store's message, since the Faasm state functions have
 // no error result: an invalid key, a value beyond the size limit, and a user
-// at its limit of keys or bytes (StateLimits) all end the call, which fails
-// with that message. Calls that only read (size, value, appended elements)
-// or push, pull or flag a key create nothing: a missing key reads as empty.
+// or the whole node at its limit of keys or bytes (StateLimits) all end the
+// call, which fails with that message. Calls that only read (size, value,
+// appended elements) or push, pull or flag a key create nothing: a missing
+// key reads as empty.
 #include <sys/mman.h>
 
 #include <algorithm>

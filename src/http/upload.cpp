@@ -63,6 +63,7 @@ Response stateError(const state::StateError& e) {
     case state::StateError::TooLarge:
       return error(413, e.message);
     case state::StateError::UserLimit:
+    case state::StateError::NodeLimit:
       return error(507, e.message);
     case state::StateError::System:
       break;

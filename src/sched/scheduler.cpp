@@ -31,6 +31,12 @@ Result<CallId> randomId() {
   return v & kMaxCallId;
 }
 
+// What a finished call's record holds (the rest is small and bounded).
+size_t heldBytes(const CallRequest& r, const CallOutcome& o) {
+  return r.input.size() + o.output.size() + o.stdoutText.size() + o.stderrText.size() +
+         o.error.size();
+}
+
 }  // namespace
 
 std::string callFailedOutput(int32_t returnValue) {
@@ -45,6 +51,14 @@ class Scheduler::Services : public host::CallServices {
  public:
   Services(Scheduler& s, faaslet::Faaslet& faaslet, const CallRequest& request)
       : s_(s), faaslet_(faaslet), request_(request) {}
+  // The call has ended: it holds its children's results no more.
+  ~Services() {
+    if (!results_) return;
+    std::lock_guard l(s_.mutex_);
+    s_.chainedResultBytes_ -= results_->held;
+    results_->held = 0;
+    results_->callerDone = true;
+  }
 
   Result<uint32_t> chain(CallRequest request) override {
     if (auto v = validateFunctionName(request.user, request.function); !v)
@@ -56,7 +70,8 @@ class Scheduler::Services : public host::CallServices {
       return fail("input of ", request.input.size(), " bytes, over the limit of ",
                   limits.maxChainedInputBytes, " bytes");
     // The result is kept for this call only: nobody else knows the id.
-    auto child = s_.enqueue(std::move(request), {}, ResultRetention::DropAfterCallback);
+    if (!results_) results_ = std::make_shared<ChainedResults>();
+    auto child = s_.enqueue(std::move(request), {}, ResultRetention::DropAfterCallback, results_);
     if (!child) return std::unexpected(child.error());
     children_.push_back(std::move(*child));
     return static_cast<uint32_t>(children_.size());
@@ -86,6 +101,7 @@ class Scheduler::Services : public host::CallServices {
   faaslet::Faaslet& faaslet_;
   const CallRequest& request_;
   std::vector<std::pair<CallId, std::shared_ptr<Record>>> children_;  // handle - 1
+  std::shared_ptr<ChainedResults> results_;  // what children_ hold, once one is chained
 };
 
 Scheduler::Scheduler(FunctionStore& functions, state::StateStore& state,
@@ -146,11 +162,13 @@ Result<CallId> Scheduler::submit(CallRequest request, CompletionCallback onDone,
 }
 
 Result<std::pair<CallId, std::shared_ptr<Scheduler::Record>>> Scheduler::enqueue(
-    CallRequest request, CompletionCallback onDone, ResultRetention retention) {
+    CallRequest request, CompletionCallback onDone, ResultRetention retention,
+    std::shared_ptr<ChainedResults> caller) {
   auto record = std::make_shared<Record>();
   record->request = std::move(request);
   record->onDone = std::move(onDone);
   record->retention = retention;
+  record->caller = std::move(caller);
   record->submittedAt = std::chrono::system_clock::now();
   const size_t bytes = record->request.input.size();
   CallId id;
@@ -165,10 +183,8 @@ Result<std::pair<CallId, std::shared_ptr<Scheduler::Record>>> Scheduler::enqueue
       return fail("too much input waiting: ", queuedBytes_, " bytes queued and this call has ",
                   bytes, " (limit ", settings_.maxQueuedBytes, ")");
     // Full: finished results go first, oldest first.
-    while (records_.size() >= settings_.maxCallRecords && !finishedOrder_.empty()) {
-      records_.erase(finishedOrder_.front());
-      finishedOrder_.pop_front();
-    }
+    while (records_.size() >= settings_.maxCallRecords && !finishedOrder_.empty())
+      dropOldestLocked();
     if (records_.size() >= settings_.maxCallRecords)
       return fail("too many calls in progress: ", records_.size(), " (limit ",
                   settings_.maxCallRecords, ")");
@@ -212,7 +228,10 @@ Result<CallOutcome> Scheduler::awaitChild(CallId id, const std::shared_ptr<Recor
                                           uint64_t deadlineNs) {
   std::unique_lock l(mutex_);
   for (;;) {
-    if (r->state == CallState::Done) return r->outcome;
+    if (r->state == CallState::Done) {
+      if (!r->dropped.empty()) return fail(r->dropped);
+      return r->outcome;
+    }
     if (r->state == CallState::Queued) {
       // Run it here rather than wait for a slot that may never come. A
       // queued record is in the queue (the destructor finishes it otherwise).
@@ -240,13 +259,19 @@ Result<CallOutcome> Scheduler::awaitChild(CallId id, const std::shared_ptr<Recor
 }
 
 CallOutcome Scheduler::call(CallRequest request) {
-  auto id = submit(std::move(request));
-  auto r = id ? await(*id) : Result<CallOutcome>(std::unexpected(id.error()));
-  if (r) return *r;
-  CallOutcome out;
-  out.returnValue = 1;
-  out.error = r.error().message;
-  return out;
+  // Waits on the record itself: its result may be dropped from the registry
+  // (a bound) before a lookup by id would find it.
+  auto r = enqueue(std::move(request), {}, ResultRetention::UntilExpiry);
+  if (!r) {
+    CallOutcome out;
+    out.returnValue = 1;
+    out.error = r.error().message;
+    return out;
+  }
+  const std::shared_ptr<Record>& record = r->second;
+  std::unique_lock l(mutex_);
+  callDone_.wait(l, [&] { return record->state == CallState::Done; });
+  return record->outcome;
 }
 
 std::optional<CallState> Scheduler::state(CallId id) {
@@ -271,7 +296,12 @@ std::optional<CallStatus> Scheduler::find(CallId id) {
 
 SchedulerLoad Scheduler::load() {
   std::lock_guard l(mutex_);
-  return {queue_.size(), running_, records_.size(), queuedBytes_};
+  return {.queued = queue_.size(),
+          .running = running_,
+          .records = records_.size(),
+          .queuedBytes = queuedBytes_,
+          .keptResultBytes = keptBytes_,
+          .chainedResultBytes = chainedResultBytes_};
 }
 
 void Scheduler::workerLoop() {
@@ -322,7 +352,48 @@ void Scheduler::finishLocked(CallId id, Record& record, CallOutcome outcome) {
   record.state = CallState::Done;
   record.finished = std::chrono::steady_clock::now();
   record.finishedAt = std::chrono::system_clock::now();
-  if (record.retention == ResultRetention::UntilExpiry) finishedOrder_.push_back(id);
+  if (record.caller) {
+    // Only the caller can read it now, and it needs no input any more.
+    Bytes().swap(record.request.input);
+    ChainedResults& held = *record.caller;
+    if (held.callerDone) {
+      record.outcome = {};
+      return;
+    }
+    size_t bytes = heldBytes(record.request, record.outcome);
+    size_t limit = settings_.maxChainedResultBytes;
+    if (bytes > limit - std::min(held.held, limit)) {
+      record.dropped = "its result of " + std::to_string(bytes) +
+                       " bytes was dropped: this call holds " + std::to_string(held.held) +
+                       " bytes of results of calls it chained (limit " + std::to_string(limit) +
+                       ")";
+      record.outcome = {};
+      return;
+    }
+    held.held += bytes;
+    chainedResultBytes_ += bytes;
+    return;
+  }
+  if (record.retention != ResultRetention::UntilExpiry) return;
+  size_t bytes = heldBytes(record.request, record.outcome);
+  if (bytes > settings_.maxKeptResultBytes) {
+    // Larger than the whole budget: not kept, and no other result goes for it.
+    record.retention = ResultRetention::DropAfterCallback;
+    return;
+  }
+  record.heldBytes = bytes;
+  keptBytes_ += bytes;
+  finishedOrder_.push_back(id);
+  while (keptBytes_ > settings_.maxKeptResultBytes)
+    dropOldestLocked();
+}
+
+void Scheduler::dropOldestLocked() {
+  if (auto it = records_.find(finishedOrder_.front()); it != records_.end()) {
+    keptBytes_ -= it->second->heldBytes;
+    records_.erase(it);
+  }
+  finishedOrder_.pop_front();
 }
 
 CallOutcome Scheduler::runOnFaaslet(CallId id, const CallRequest& request) {
@@ -378,8 +449,7 @@ void Scheduler::expireLocked() {
   while (!finishedOrder_.empty()) {
     auto it = records_.find(finishedOrder_.front());
     if (it != records_.end() && !expired(*it->second, now)) break;
-    if (it != records_.end()) records_.erase(it);
-    finishedOrder_.pop_front();
+    dropOldestLocked();
   }
 }
 

@@ -15,12 +15,16 @@
 // off the queue and runs it itself, on its own thread; a child that already
 // runs is waited for, and it makes progress by the same rule. So fan-out
 // wider than the pool completes. A child's result is kept for its caller
-// only (it leaves the registry when done).
+// only (it leaves the registry when done, and its input is let go).
 //
 // Bounds (SchedulerSettings): calls queued and their input bytes, records
 // kept, chained calls per call and their input size. A submit beyond them is
 // refused with a message (HTTP answers 503; a chaining guest traps); when the
-// records are full, the oldest finished results are dropped first.
+// records are full, the oldest finished results are dropped first. Bytes of
+// results are bounded too: those kept for status requests by a node-wide
+// budget (the oldest finished go first, as for the record bound), and those
+// a running call holds of its chained calls by a budget per call (a child
+// whose result does not fit keeps none, and awaiting it fails with why).
 //
 // Warm Faaslets are kept per function (reset, ready to run) up to a bound;
 // others are restored from the Proto-Faaslet when needed.
@@ -71,9 +75,17 @@ struct SchedulerSettings {
   // status requests). When full, the oldest finished results are dropped
   // before their TTL; if every record is a live call, a submit is refused.
   size_t maxCallRecords = 100'000;
+  // Bytes of the finished results kept for status requests (input, output,
+  // captured stdio, error). Past it the oldest finished go first; a result
+  // larger than all of it is not kept.
+  size_t maxKeptResultBytes = size_t{1} << 30;
   // Per running call: how many calls it may chain, and the largest input of one.
   size_t maxChainedCallsPerCall = 1'000;
   size_t maxChainedInputBytes = size_t{64} << 20;
+  // Per running call: bytes of its chained calls' results (output, captured
+  // stdio, error) it holds, each counted when that call finishes. A result
+  // that does not fit is dropped: awaiting it fails and says why.
+  size_t maxChainedResultBytes = size_t{256} << 20;
 };
 
 enum class CallState { Queued, Running, Done };
@@ -101,7 +113,9 @@ struct CallStatus {
 // How many calls are in each state, at one moment.
 struct SchedulerLoad {
   size_t queued = 0, running = 0, records = 0;
-  size_t queuedBytes = 0;  // input bytes of the queued calls
+  size_t queuedBytes = 0;         // input bytes of the queued calls
+  size_t keptResultBytes = 0;     // bytes of the results kept for status requests
+  size_t chainedResultBytes = 0;  // bytes of chained calls' results their callers hold
 };
 
 // Output of a call whose function returned non-zero, as Faasm reports it.
@@ -141,10 +155,20 @@ class Scheduler {
   }
 
  private:
+  // What one running call holds of its chained calls' results: each counted
+  // when it finishes (maxChainedResultBytes), all given back when the call
+  // ends; a result that finishes later is not kept at all. Guarded by mutex_.
+  struct ChainedResults {
+    size_t held = 0;
+    bool callerDone = false;
+  };
   struct Record {
     host::CallRequest request;
     CallState state = CallState::Queued;
     host::CallOutcome outcome;
+    std::shared_ptr<ChainedResults> caller;  // set for a chained call
+    std::string dropped;                     // why a chained call's result was dropped
+    size_t heldBytes = 0;                    // counted in keptBytes_ (kept for status)
     std::chrono::steady_clock::time_point finished;
     std::chrono::system_clock::time_point submittedAt, finishedAt;  // for reports
     CompletionCallback onDone;  // taken (and so run once) when the call is done
@@ -153,9 +177,9 @@ class Scheduler {
   class Services;
 
   // Queues a call (see submit) and returns its record too.
-  Result<std::pair<CallId, std::shared_ptr<Record>>> enqueue(host::CallRequest request,
-                                                             CompletionCallback onDone,
-                                                             ResultRetention retention);
+  Result<std::pair<CallId, std::shared_ptr<Record>>> enqueue(
+      host::CallRequest request, CompletionCallback onDone, ResultRetention retention,
+      std::shared_ptr<ChainedResults> caller = nullptr);
   void workerLoop();
   // Takes the call at the front of the queue; mutex_ held, queue not empty.
   std::pair<CallId, std::shared_ptr<Record>> popLocked();
@@ -164,8 +188,12 @@ class Scheduler {
   Result<host::CallOutcome> awaitChild(CallId id, const std::shared_ptr<Record>& record,
                                        uint64_t deadlineNs);
   void execute(CallId id, Record& record);
-  // Stores the outcome and marks the record Done; mutex_ held.
+  // Stores the outcome, marks the record Done and counts its bytes against
+  // the budget that keeps it; mutex_ held.
   void finishLocked(CallId id, Record& record, host::CallOutcome outcome);
+  // Drops the oldest finished result kept for status requests; mutex_ held,
+  // finishedOrder_ not empty.
+  void dropOldestLocked();
   host::CallOutcome runOnFaaslet(CallId id, const host::CallRequest& request);
   std::unique_ptr<faaslet::Faaslet> acquire(const std::string& key,
                                             const faaslet::ProtoFaaslet& proto);
@@ -193,6 +221,8 @@ class Scheduler {
   // Ids of finished records kept until expiry, oldest first (entries whose
   // record is gone already are skipped).
   std::deque<CallId> finishedOrder_;
+  size_t keptBytes_ = 0;           // heldBytes of the records in finishedOrder_
+  size_t chainedResultBytes_ = 0;  // the sum of held over running calls' ChainedResults
   bool stopping_ = false;
 
   std::mutex idleMutex_;

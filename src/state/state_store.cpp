@@ -30,6 +30,16 @@ std::unexpected<StateError> stateFail(StateError::Kind kind, Parts&&... parts) {
   e.message = fail(std::forward<Parts>(parts)...).error().message;
   return std::unexpected(std::move(e));
 }
+
+// Adds `bytes` to `held` unless the sum would pass `limit`; `before` is what
+// it held when it decided.
+bool tryAdd(std::atomic<uint64_t>& held, uint64_t limit, uint64_t bytes, uint64_t& before) {
+  before = held.load();
+  do {
+    if (bytes > limit || before > limit - bytes) return false;
+  } while (!held.compare_exchange_weak(before, before + bytes));
+  return true;
+}
 }  // namespace
 
 Result<void> validateStateKey(std::string_view key, const StateLimits& limits) {
@@ -43,18 +53,27 @@ Result<void> validateStateKey(std::string_view key, const StateLimits& limits) {
 StateValue::~StateValue() {
   if (view_) munmap(view_, capacity_);
   close(fd_);
-  usage_->bytes -= capacity_ + appendedBytes_;
+  uncharge(capacity_ + appendedBytes_);
 }
 
 StateResult<void> StateValue::charge(uint64_t bytes) {
-  uint64_t held = usage_->bytes.load();
-  do {
-    if (bytes > limits_.maxBytesPerUser || held > limits_.maxBytesPerUser - bytes)
-      return stateFail(StateError::UserLimit, "state: user ", user_, " would hold ", held + bytes,
-                       " bytes of state, beyond the limit of ", limits_.maxBytesPerUser,
-                       " bytes per user");
-  } while (!usage_->bytes.compare_exchange_weak(held, held + bytes));
+  uint64_t held = 0;
+  if (!tryAdd(usage_->bytes, limits_.maxBytesPerUser, bytes, held))
+    return stateFail(StateError::UserLimit, "state: user ", user_, " would hold ", held + bytes,
+                     " bytes of state, beyond the limit of ", limits_.maxBytesPerUser,
+                     " bytes per user");
+  if (!tryAdd(node_->bytes, limits_.maxBytes, bytes, held)) {
+    usage_->bytes -= bytes;
+    return stateFail(StateError::NodeLimit, "state: the node would hold ", held + bytes,
+                     " bytes of state, beyond the node-wide limit of ", limits_.maxBytes,
+                     " bytes (all users together)");
+  }
   return {};
+}
+
+void StateValue::uncharge(uint64_t bytes) {
+  usage_->bytes -= bytes;
+  node_->bytes -= bytes;
 }
 
 StateResult<void> StateValue::reserve(uint64_t bytes) {
@@ -72,7 +91,7 @@ StateResult<void> StateValue::reserve(uint64_t bytes) {
     charged = charge(cap - capacity_);
   }
   if (!charged) return charged;
-  auto refund = [&] { usage_->bytes -= cap - capacity_; };
+  auto refund = [&] { uncharge(cap - capacity_); };
   if (ftruncate(fd_, static_cast<off_t>(cap)) != 0) {
     refund();
     return stateFail(StateError::System, "state: cannot grow a value to ", cap,
@@ -161,7 +180,7 @@ Result<Bytes> StateValue::readAppended(size_t n) const {
 void StateValue::clearAppended() {
   std::unique_lock l(mutex_);
   appended_.clear();
-  usage_->bytes -= appendedBytes_;
+  uncharge(appendedBytes_);
   appendedBytes_ = 0;
 }
 
@@ -173,18 +192,22 @@ StateResult<std::shared_ptr<StateValue>> StateStore::value(std::string_view user
   std::lock_guard l(mutex_);
   if (auto it = values_.find(k); it != values_.end()) return it->second;
   auto u = users_.find(user);
-  if (u == users_.end())
-    u = users_.emplace(std::string(user), std::make_shared<StateUsage>()).first;
-  StateUsage& usage = *u->second;
-  if (usage.keys >= limits_.maxKeysPerUser)
-    return stateFail(StateError::UserLimit, "state: user ", std::string(user), " has ", usage.keys,
+  size_t userKeys = u == users_.end() ? 0 : u->second->keys;
+  if (userKeys >= limits_.maxKeysPerUser)
+    return stateFail(StateError::UserLimit, "state: user ", std::string(user), " has ", userKeys,
                      " keys, the limit per user");
+  if (values_.size() >= limits_.maxKeys)
+    return stateFail(StateError::NodeLimit, "state: the node has ", values_.size(),
+                     " keys, the node-wide limit (all users together)");
   int fd = memfd_create("nearfaas-state", MFD_CLOEXEC);
   if (fd < 0)
     return stateFail(StateError::System, "state: memfd_create failed: ", std::strerror(errno));
-  std::shared_ptr<StateValue> v(new StateValue(fd, limits_, user, u->second));
+  // A user is known from its first key on (and keys are never removed).
+  if (u == users_.end())
+    u = users_.emplace(std::string(user), std::make_shared<StateUsage>()).first;
+  std::shared_ptr<StateValue> v(new StateValue(fd, limits_, user, u->second, node_));
   values_.emplace(std::move(k), v);
-  usage.keys++;
+  u->second->keys++;
   return v;
 }
 
@@ -193,6 +216,16 @@ StateStore::UserUsage StateStore::usage(std::string_view user) const {
   auto u = users_.find(user);
   if (u == users_.end()) return {};
   return {u->second->keys, u->second->bytes.load()};
+}
+
+StateStore::UserUsage StateStore::nodeUsage() const {
+  std::lock_guard l(mutex_);
+  return {values_.size(), node_->bytes.load()};
+}
+
+size_t StateStore::users() const {
+  std::lock_guard l(mutex_);
+  return users_.size();
 }
 
 std::shared_ptr<StateValue> StateStore::find(std::string_view user, std::string_view key) const {

@@ -8,12 +8,16 @@
 // take and release explicitly (faasmLockStateRead/Write) and an append-only
 // list of elements, separate from its bytes.
 //
-// Every user's state is bounded (StateLimits): the number of keys, and the
-// bytes its values hold (memfd lengths plus appended elements). A value, once
-// created, lives as long as the store, so these caps are what keeps one user
-// (a guest creating keys in a loop, or an HTTP client) from exhausting the
-// host's memory and file descriptors; other users are not affected by one
-// user reaching them. Reading a key that does not exist creates nothing.
+// State is bounded (StateLimits) per user and for the whole node: the number
+// of keys, and the bytes the values hold (memfd lengths plus appended
+// elements). A value, once created, lives as long as the store, so these caps
+// are what keeps one user (a guest creating keys in a loop, or an HTTP
+// client) from exhausting the host's memory and file descriptors; other users
+// are not affected by one user reaching its caps. User names are free-form,
+// so the node-wide caps are what bounds a client that spreads keys over many
+// users. The store knows a user only once it holds a key, so its per-user
+// bookkeeping is bounded by the node's keys. Reading a key that does not
+// exist creates nothing.
 #pragma once
 
 #include <atomic>
@@ -41,6 +45,10 @@ struct StateLimits {
   // bytes: the values' memfd lengths (64 KiB multiples) plus appended bytes.
   size_t maxKeysPerUser = 4096;
   uint64_t maxBytesPerUser = 4ull << 30;
+  // The same for all users together. Keys stay well below the process's
+  // descriptor limit, which the node's sockets and files share.
+  size_t maxKeys = 10'000;
+  uint64_t maxBytes = 16ull << 30;
 };
 
 // Why a state operation failed, for callers that answer differently (an HTTP
@@ -50,6 +58,7 @@ struct StateError : Error {
     InvalidKey,  // breaks validateStateKey
     TooLarge,    // a value beyond maxValueSize, too many appended elements
     UserLimit,   // the user has maxKeysPerUser keys or maxBytesPerUser bytes
+    NodeLimit,   // all users together have maxKeys keys or maxBytes bytes
     System,      // the host failed (memfd, mmap)
   } kind = System;
 };
@@ -59,7 +68,8 @@ using StateResult = std::expected<T, StateError>;
 // Keys are non-empty, at most maxKeyLength bytes, without NUL bytes.
 Result<void> validateStateKey(std::string_view key, const StateLimits& limits = {});
 
-// What one user's state holds; shared by the store and the user's values.
+// What one user's (or the node's) state holds; shared by the store and the
+// values it counts.
 struct StateUsage {
   size_t keys = 0;  // guarded by the store's mutex
   std::atomic<uint64_t> bytes{0};
@@ -99,17 +109,20 @@ class StateValue {
  private:
   friend class StateStore;
   StateValue(int fd, const StateLimits& limits, std::string_view user,
-             std::shared_ptr<StateUsage> usage)
-      : fd_(fd), limits_(limits), user_(user), usage_(std::move(usage)) {}
+             std::shared_ptr<StateUsage> usage, std::shared_ptr<StateUsage> node)
+      : fd_(fd), limits_(limits), user_(user), usage_(std::move(usage)), node_(std::move(node)) {}
   StateResult<void> reserve(uint64_t bytes);  // callers hold mutex_ exclusively
-  // Counts `bytes` more against the user's maxBytesPerUser, or fails.
+  // Counts `bytes` more against the user's maxBytesPerUser and the node's
+  // maxBytes, or fails with neither changed.
   StateResult<void> charge(uint64_t bytes);
+  void uncharge(uint64_t bytes);
 
   mutable std::shared_mutex mutex_;  // guards size_, capacity_, view_, appended_
   int fd_;
   const StateLimits& limits_;
   const std::string user_;
   const std::shared_ptr<StateUsage> usage_;
+  const std::shared_ptr<StateUsage> node_;
   uint64_t size_ = 0;
   uint64_t capacity_ = 0;  // memfd length and view_ size
   uint8_t* view_ = nullptr;
@@ -126,7 +139,7 @@ class StateStore {
   void setLimits(const StateLimits& limits) { limits_ = limits; }
 
   // The value of user/key, created empty if absent (UserLimit if the user
-  // has maxKeysPerUser keys already).
+  // has maxKeysPerUser keys already, NodeLimit if the node has maxKeys).
   StateResult<std::shared_ptr<StateValue>> value(std::string_view user, std::string_view key);
   // The value if it exists.
   std::shared_ptr<StateValue> find(std::string_view user, std::string_view key) const;
@@ -138,12 +151,18 @@ class StateStore {
     uint64_t bytes = 0;
   };
   UserUsage usage(std::string_view user) const;
+  // The same for all users together.
+  UserUsage nodeUsage() const;
+  // How many users the store keeps usage of: those holding a key.
+  size_t users() const;
 
  private:
   StateLimits limits_;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<StateValue>, std::less<>> values_;  // "user\0key"
+  // Only users with a key (keys are never removed), so at most maxKeys.
   std::map<std::string, std::shared_ptr<StateUsage>, std::less<>> users_;
+  const std::shared_ptr<StateUsage> node_ = std::make_shared<StateUsage>();
 };
 
 }  // namespace nearfaas::state

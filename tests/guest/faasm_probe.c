@@ -38,6 +38,14 @@
  *                  then sleeps 100 s.
  *   chain_many <n> chains "sleep" n times (n up to 9999): "chained <n>".
  *   chain_big <n>  chains "sleep" with an input of n bytes: "chained".
+ *   out <k>        outputs k bytes 'o'.
+ *   chain_out <n> <k> <pad>
+ *                  chains "out <k>" n times, each input padded with NULs to
+ *                  pad bytes; sets the first byte of state "probe_flag"
+ *                  (mapped) to 1; takes and releases the write lock of
+ *                  "probe_lock"; then awaits each call's output:
+ *                  "kept=<calls that gave 0 and their output>
+ *                  dropped=<calls that gave 1 with nothing copied>".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +224,44 @@ int main(int argc, char* argv[]) {
     memcpy(big, "sleep", 5);
     faasmChainNamed("probe", big, n);
     out("chained");
+  } else if (strncmp(in, "out ", 4) == 0) {
+    long k = atol(in + 4);
+    uint8_t* big = malloc((size_t)k + 1);
+    if (!big) {
+      out("malloc failed");
+      return 2;
+    }
+    memset(big, 'o', (size_t)k);
+    faasmSetOutput(big, k);
+  } else if (strncmp(in, "chain_out ", 10) == 0) {
+    int n = 0;
+    long k = 0, pad = 0;
+    sscanf(in + 10, "%d %ld %ld", &n, &k, &pad);
+    char head[32];
+    int len = snprintf(head, sizeof head, "out %ld", k);
+    if (pad < len + 1) pad = len + 1;
+    uint8_t* input = calloc((size_t)pad, 1);
+    unsigned* handles = calloc((size_t)n + 1, sizeof *handles);
+    if (!input || !handles) {
+      out("calloc failed");
+      return 2;
+    }
+    memcpy(input, head, (size_t)len);
+    for (int i = 0; i < n; ++i) handles[i] = faasmChainNamed("probe", input, pad);
+    volatile uint8_t* flag = faasmReadStatePtr("probe_flag", 8);
+    flag[0] = 1;
+    faasmLockStateWrite("probe_lock");
+    faasmUnlockStateWrite("probe_lock");
+    int kept = 0, dropped = 0;
+    for (int i = 0; i < n; ++i) {
+      char got[8] = {0};
+      unsigned rc = faasmAwaitCallOutput(handles[i], (uint8_t*)got, sizeof got - 1);
+      kept += rc == 0 && strcmp(got, "ooooooo") == 0;
+      dropped += rc == 1 && got[0] == 0;
+    }
+    char msg[48];
+    snprintf(msg, sizeof msg, "kept=%d dropped=%d", kept, dropped);
+    out(msg);
   } else {
     out("unknown probe");
     return 3;
