@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -253,6 +254,34 @@ TEST(ServeCli, AllowOrigin) {
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->exitCode, 1) << bad->output;
   EXPECT_TRUE(contains(bad->output, "invalid allowed origin 'http://x/'")) << bad->output;
+}
+
+// A process that may open fewer files than state may hold keys is told so
+// (each key holds a descriptor); a soft limit is first raised to the hard
+// one. Here the server then stops on a port in use.
+TEST(ServeCli, WarnsWhenStateKeysExceedTheOpenFileLimit) {
+  ServeProcess first;
+  ASSERT_TRUE(first.ok());
+  test::TempDir dir;
+  auto serveWith = [&](const std::string& ulimit) {
+    std::string command = ulimit + " && exec " + std::string(NEARFAAS_BINARY) +
+                          " serve --upload-port 0 --invoke-port " +
+                          std::to_string(first.invokePort()) + " --data-dir " + dir.path().string();
+    auto r = runProcess({"sh", "-c", command}, std::chrono::minutes(1));
+    EXPECT_TRUE(r);
+    EXPECT_EQ(r ? r->exitCode : 0, 1) << (r ? r->output : "");
+    return r ? r->output : "";
+  };
+  std::string hard = serveWith("ulimit -n 512");
+  EXPECT_TRUE(contains(hard, "this process may open 512 files, but state may hold 10000 keys"))
+      << hard;
+  // A soft limit is raised to the hard one, which decides.
+  rlimit files{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &files), 0);
+  std::string soft = serveWith("ulimit -S -n 512");
+  EXPECT_FALSE(contains(soft, "may open 512 files")) << soft;
+  EXPECT_EQ(contains(soft, "may open"), files.rlim_max < 10000 + 4096) << soft;
+  EXPECT_EQ(first.stop(SIGTERM), 0);
 }
 
 TEST(ServeCli, PortInUseFails) {

@@ -79,6 +79,10 @@ Result<std::unique_ptr<ndp::Offloader>> startOffloader(const NdpArgs& a, sched::
 }
 #endif
 
+// Descriptors a server needs besides its state keys (connections, code,
+// stores), for the warning below.
+constexpr uint64_t kDescriptorsBesideState = 4096;
+
 int serve(ServeArgs a) {
   ServiceProcess process(a.logLevel);
   a.http.shutdownGrace = std::chrono::milliseconds(a.graceMs);
@@ -88,6 +92,14 @@ int serve(ServeArgs a) {
     spdlog::error("{}", node.error().message);
     return 1;
   }
+  // Each state key holds a descriptor: past the limit, creating one fails
+  // with an error from the system instead of the node-wide limit's message.
+  if (uint64_t files = ServiceProcess::openFileLimit();
+      files < a.node.state.maxKeys + kDescriptorsBesideState)
+    spdlog::warn(
+        "this process may open {} files, but state may hold {} keys (--max-node-state-keys) "
+        "plus connections and code: lower that, or raise the limit (ulimit -n)",
+        files, a.node.state.maxKeys);
 #if NEARFAAS_WITH_CEPH
   auto offloader = startOffloader(a.ndp, **node);
   if (!offloader) {
