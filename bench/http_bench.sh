@@ -8,6 +8,12 @@
 #
 #   http-bench: invoke X req/s p50 A ms p99 B ms, ping Y req/s, ratio R (goal >= 0.5, p99 < 2 ms)
 #
+# It fails (exit 1) unless every invoke wrk counted ran as a call the server
+# logged: the server's count of successful bench/http_noop calls must be at
+# least wrk's count of answered invokes and at most that plus the requests
+# that can be in flight when wrk stops (one per connection per run), which
+# wrk does not count.
+#
 # Usage: bench/http_bench.sh [--quick] [--build DIR] [--duration SECONDS]
 #                            [--connections N] [--slots N] [--http-threads N] [--check]
 #   --quick   1 s per measurement (CI); the default is 5 s (three measurements
@@ -89,10 +95,12 @@ wrk.body = '{"user": "bench", "function": "http_noop"}'
 wrk.headers["Content-Type"] = "application/json"
 EOF
 
-# Runs wrk; prints "<req/s> <p50 ms> <p99 ms>". Fails on any error response.
-measure() {
-  local out
-  out=$(wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@")
+# Runs wrk for SECONDS; prints "<req/s> <p50 ms> <p99 ms> <requests answered>".
+# Fails on any error response.
+measure_for() {
+  local seconds=$1 out
+  shift
+  out=$(wrk -t1 -c"$CONNECTIONS" -d"${seconds}s" --latency "$@")
   if echo "$out" | grep -qE 'Non-2xx|Socket errors'; then
     echo "http-bench: errors during the run:" >&2
     echo "$out" >&2
@@ -108,24 +116,32 @@ measure() {
     $1 == "50%" { p50 = ms($2) }
     $1 == "99%" { p99 = ms($2) }
     $1 == "Requests/sec:" { rps = $2 }
-    END { printf "%.0f %.3f %.3f\n", rps, p50, p99 }'
+    $2 == "requests" && $3 == "in" { n = $1 }
+    END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, n }'
 }
+measure() { measure_for "$DURATION" "$@"; }
 
 INVOKE_URL="http://127.0.0.1:$INVOKE_PORT/"
 # Warm-up: Faaslets restored, code paged in, connections set up.
-wrk -t1 -c"$CONNECTIONS" -d1s -s "$WORK/invoke.lua" "$INVOKE_URL" >/dev/null
+read -r _ _ _ WARM_CALLS < <(measure_for 1 -s "$WORK/invoke.lua" "$INVOKE_URL")
 # The ping runs bracket the invoke run, so that a change in the machine's load
 # (other processes on a shared machine) weighs on both sides alike.
-read -r PING1_RPS PING1_P50 PING1_P99 < <(measure "http://127.0.0.1:$INVOKE_PORT/ping")
-read -r INV_RPS INV_P50 INV_P99 < <(measure -s "$WORK/invoke.lua" "$INVOKE_URL")
-read -r PING2_RPS PING2_P50 PING2_P99 < <(measure "http://127.0.0.1:$INVOKE_PORT/ping")
+read -r PING1_RPS PING1_P50 PING1_P99 _ < <(measure "http://127.0.0.1:$INVOKE_PORT/ping")
+read -r INV_RPS INV_P50 INV_P99 INV_CALLS < <(measure -s "$WORK/invoke.lua" "$INVOKE_URL")
+read -r PING2_RPS PING2_P50 PING2_P99 _ < <(measure "http://127.0.0.1:$INVOKE_PORT/ping")
 read -r PING_RPS PING_P50 PING_P99 < <(awk -v r1="$PING1_RPS" -v r2="$PING2_RPS" \
   -v a1="$PING1_P50" -v a2="$PING2_P50" -v b1="$PING1_P99" -v b2="$PING2_P99" \
   'BEGIN { printf "%.0f %.3f %.3f\n", (r1 + r2) / 2, (a1 + a2) / 2, (b1 + b2) / 2 }')
 
 RATIO=$(awk -v a="$INV_RPS" -v b="$PING_RPS" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 MET=$(awk -v r="$RATIO" -v p="$INV_P99" 'BEGIN { print (r >= 0.5 && p < 2.0) ? "met" : "missed" }')
+# The server's log is complete once it has stopped.
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID" || true
+SERVER_PID=""
 CALLS=$(grep -c 'bench/http_noop sync 200' "$WORK/serve.log" || true)
+WRK_CALLS=$((WARM_CALLS + INV_CALLS))
+IN_FLIGHT=$((2 * CONNECTIONS))
 
 echo "http-bench: loopback, server --slots $SLOTS --http-threads $HTTP_THREADS," \
   "wrk -t1 -c$CONNECTIONS -d${DURATION}s per measurement, $(nproc) cores"
@@ -133,9 +149,14 @@ printf '  %-22s %10s %10s %10s\n' "" "req/s" "p50 ms" "p99 ms"
 printf '  %-22s %10s %10s %10s\n' "GET /ping (before)" "$PING1_RPS" "$PING1_P50" "$PING1_P99"
 printf '  %-22s %10s %10s %10s\n' "GET /ping (after)" "$PING2_RPS" "$PING2_P50" "$PING2_P99"
 printf '  %-22s %10s %10s %10s\n' "invoke bench/http_noop" "$INV_RPS" "$INV_P50" "$INV_P99"
-echo "  calls logged by the server: $CALLS; goal $MET"
+echo "  invokes answered to wrk: $WRK_CALLS; calls logged by the server: $CALLS; goal $MET"
 printf 'http-bench: invoke %s req/s p50 %.2f ms p99 %.2f ms, ping %s req/s, ratio %s (goal >= 0.5, p99 < 2 ms)\n' \
   "$INV_RPS" "$INV_P50" "$INV_P99" "$PING_RPS" "$RATIO"
 
+if [ "$CALLS" -lt "$WRK_CALLS" ] || [ "$CALLS" -gt $((WRK_CALLS + IN_FLIGHT)) ]; then
+  echo "http-bench: the server logged $CALLS calls, wrk counted $WRK_CALLS answered invokes" \
+    "(at most $IN_FLIGHT more may have been in flight): the measurement is not what it says" >&2
+  exit 1
+fi
 if [ "$CHECK" = 1 ] && [ "$MET" != met ]; then exit 1; fi
 exit 0

@@ -3,11 +3,16 @@
 // ratios for each C compiler of generated code, plus instantiate time and
 // codegen time per KB of wasm.
 //
+// The native side is built by the wasm side's front end, clang-19 at -O2, so
+// the ratio measures the sandbox (WebAssembly semantics, wasm2c and the
+// generated code's compiler), not two C front ends. The project's C compiler
+// (gcc -O2) is an extra column.
+//
 // Per compiler: a fresh temporary code cache, every kernel module compiled
 // (timed, not part of the ratios), instantiated once and initialised
 // (_initialize of the reactor). Per kernel: one warm-up run per side, then R
-// repetitions alternating the order (native-wasm, wasm-native, ...) so drift
-// of a noisy machine hits both sides alike; medians per side. Checksums of
+// repetitions rotating the order (native, wasm, gcc; wasm, gcc, native; ...)
+// so drift of a noisy machine hits every side alike; medians per side. Checksums of
 // every run must agree, or the program stops with exit status 2.
 //
 // Exit status: 0 done (whether or not the performance goal is met), 1 setup
@@ -39,6 +44,13 @@
 #include "wasm/instance.h"
 
 extern "C" {
+// Built by clang-19 -O2 (bench/CMakeLists.txt): the native side.
+uint64_t native_clang_kernel_matmul(uint32_t scale);
+uint64_t native_clang_kernel_sha256(uint32_t scale);
+uint64_t native_clang_kernel_wordcount(uint32_t scale);
+uint64_t native_clang_kernel_jacobi2d(uint32_t scale);
+uint64_t native_clang_kernel_nbody(uint32_t scale);
+// Built by the project's C compiler (gcc -O2): the extra column.
 uint64_t kernel_matmul(uint32_t scale);
 uint64_t kernel_sha256(uint32_t scale);
 uint64_t kernel_wordcount(uint32_t scale);
@@ -60,18 +72,20 @@ constexpr auto kCallTimeout = std::chrono::seconds(120);
 
 struct Kernel {
   const char* name;
-  uint64_t (*native)(uint32_t);
-  uint32_t scale;       // default: roughly 100-250 ms natively
-  uint32_t quickScale;  // --quick: roughly 10-30 ms
-  const char* unit;     // what `scale` counts
+  uint64_t (*native)(uint32_t);     // clang-19 -O2, as the wasm side's front end
+  uint64_t (*nativeGcc)(uint32_t);  // gcc -O2
+  uint32_t scale;                   // default: roughly 100-250 ms natively
+  uint32_t quickScale;              // --quick: roughly 10-30 ms
+  const char* unit;                 // what `scale` counts
 };
 
 const Kernel kKernels[] = {
-    {"matmul", kernel_matmul, 768, 384, "n (n x n doubles)"},
-    {"sha256", kernel_sha256, 32, 6, "MiB hashed"},
-    {"wordcount", kernel_wordcount, 4000, 800, "thousand words"},
-    {"jacobi2d", kernel_jacobi2d, 1000, 400, "n (n x n grid, 100 steps)"},
-    {"nbody", kernel_nbody, 6000, 1000, "steps of 100 bodies"},
+    {"matmul", native_clang_kernel_matmul, kernel_matmul, 768, 384, "n (n x n doubles)"},
+    {"sha256", native_clang_kernel_sha256, kernel_sha256, 32, 6, "MiB hashed"},
+    {"wordcount", native_clang_kernel_wordcount, kernel_wordcount, 4000, 800, "thousand words"},
+    {"jacobi2d", native_clang_kernel_jacobi2d, kernel_jacobi2d, 1000, 400,
+     "n (n x n grid, 100 steps)"},
+    {"nbody", native_clang_kernel_nbody, kernel_nbody, 6000, 1000, "steps of 100 bodies"},
 };
 
 struct Options {
@@ -115,9 +129,11 @@ struct KernelResult {
   uint32_t scale = 0;
   double wasmKb = 0;
   double compileMs = 0;
-  double nativeMs = 0;
+  double nativeMs = 0;  // clang-19
+  double gccMs = 0;
   double wasmMs = 0;
-  double ratio = 0;
+  double ratio = 0;     // wasm / native (clang-19)
+  double gccRatio = 0;  // wasm / gcc
   double minPairRatio = 0, maxPairRatio = 0;
   uint64_t checksum = 0;
 };
@@ -126,6 +142,7 @@ struct CompilerResult {
   std::string label;  // compiler plus extra flags, as in the summary lines
   std::vector<KernelResult> kernels;
   double medianRatio = 0, maxRatio = 0;
+  double medianGccRatio = 0;
   std::string maxKernel;
   double codegenMsPerKb = 0;
   double instantiateUs = 0, destroyUs = 0;
@@ -227,8 +244,9 @@ Status Bench::runCompiler(const std::string& cc, const std::vector<const Kernel*
                 kernels[0]->name, out.instantiateUs, out.destroyUs, o_.instantiateIters);
   }
 
-  std::printf("\n   %-10s %6s %8s %10s %10s %10s %8s  %-13s %s\n", "kernel", "scale", "wasm KB",
-              "compile ms", "native ms", "wasm ms", "w/n", "per-rep w/n", "checksum");
+  std::printf("\n   %-10s %6s %8s %10s %10s %10s %8s  %-13s %8s %8s  %s\n", "kernel", "scale",
+              "wasm KB", "compile ms", "native ms", "wasm ms", "w/n", "per-rep w/n", "gcc ms",
+              "w/gcc", "checksum");
   std::fflush(stdout);
 
   for (size_t k = 0; k < kernels.size(); ++k) {
@@ -262,11 +280,11 @@ Status Bench::runCompiler(const std::string& cc, const std::vector<const Kernel*
                    kern.name, r.scale, out.label.c_str(), side, sum, *expected);
       return false;
     };
-    auto runNative = [&](double& ms) {
+    auto runNative = [&](uint64_t (*kernel)(uint32_t), const char* side, double& ms) {
       uint64_t t0 = nowNs();
-      uint64_t sum = kern.native(r.scale);
+      uint64_t sum = kernel(r.scale);
       ms = (nowNs() - t0) / 1e6;
-      return check("native", sum);
+      return check(side, sum);
     };
     bool trapped = false;
     auto runWasm = [&](double& ms) {
@@ -283,45 +301,53 @@ Status Bench::runCompiler(const std::string& cc, const std::vector<const Kernel*
       return check("wasm", res->at(0).i64);
     };
 
-    double warm;
-    if (!runNative(warm)) return kMismatch;
-    if (!runWasm(warm)) return trapped ? kSetupError : kMismatch;
+    // Side s of the three: 0 native (clang-19), 1 wasm, 2 native (gcc).
+    double times[3];
+    auto run = [&](int s) {
+      if (s == 0) return runNative(kern.native, "native (clang-19)", times[0]);
+      if (s == 2) return runNative(kern.nativeGcc, "native (gcc)", times[2]);
+      return runWasm(times[1]);
+    };
+    for (int s = 0; s < 3; ++s)  // warm-up
+      if (!run(s)) return trapped ? kSetupError : kMismatch;
 
-    std::vector<double> nat, was, pair;
+    std::vector<double> nat, was, gcc, pair;
     for (unsigned rep = 0; rep < o_.reps; ++rep) {
-      double n = 0, w = 0;
-      bool nativeFirst = rep % 2 == 0;
-      for (int side = 0; side < 2; ++side) {
-        bool doNative = (side == 0) == nativeFirst;
-        if (doNative ? !runNative(n) : !runWasm(w)) return trapped ? kSetupError : kMismatch;
-      }
-      nat.push_back(n);
-      was.push_back(w);
-      pair.push_back(w / n);
+      for (int i = 0; i < 3; ++i)
+        if (!run((rep + i) % 3)) return trapped ? kSetupError : kMismatch;
+      nat.push_back(times[0]);
+      was.push_back(times[1]);
+      gcc.push_back(times[2]);
+      pair.push_back(times[1] / times[0]);
     }
     r.checksum = *expected;
     r.nativeMs = median(nat);
     r.wasmMs = median(was);
+    r.gccMs = median(gcc);
     r.ratio = r.wasmMs / r.nativeMs;
+    r.gccRatio = r.wasmMs / r.gccMs;
     r.minPairRatio = *std::min_element(pair.begin(), pair.end());
     r.maxPairRatio = *std::max_element(pair.begin(), pair.end());
     char range[32];
     std::snprintf(range, sizeof range, "%.2f-%.2f", r.minPairRatio, r.maxPairRatio);
-    std::printf("   %-10s %6u %8.1f %10.0f %10.1f %10.1f %8.2f  %-13s %016" PRIx64 "\n",
+    std::printf("   %-10s %6u %8.1f %10.0f %10.1f %10.1f %8.2f  %-13s %8.1f %8.2f  %016" PRIx64
+                "\n",
                 r.name.c_str(), r.scale, r.wasmKb, r.compileMs, r.nativeMs, r.wasmMs, r.ratio,
-                range, r.checksum);
+                range, r.gccMs, r.gccRatio, r.checksum);
     std::fflush(stdout);
   }
 
-  std::vector<double> ratios;
+  std::vector<double> ratios, gccRatios;
   for (const auto& r : out.kernels) {
     ratios.push_back(r.ratio);
+    gccRatios.push_back(r.gccRatio);
     if (r.ratio > out.maxRatio) {
       out.maxRatio = r.ratio;
       out.maxKernel = r.name;
     }
   }
   out.medianRatio = median(ratios);
+  out.medianGccRatio = median(gccRatios);
   return kOk;
 }
 
@@ -423,9 +449,9 @@ int main(int argc, char** argv) {
 
   uint64_t start = nowNs();
   std::printf(
-      "wasm_vs_native: %zu kernels, %u reps (alternating), %s sizes\n"
-      "native: %s -O2; wasm: clang-19 -O2 to wasm32-wasi, then the generated C by each "
-      "compiler below\n",
+      "wasm_vs_native: %zu kernels, %u reps (rotating), %s sizes\n"
+      "native: clang-19 -O2 (the wasm side's front end); wasm: clang-19 -O2 to wasm32-wasi, then "
+      "the generated C by each compiler below; gcc: %s -O2 natively, an extra column\n",
       kernels.size(), o.reps, o.quick ? "quick" : "default", BENCH_NATIVE_CC);
 
   Bench bench(o);
@@ -433,8 +459,8 @@ int main(int argc, char** argv) {
   for (const auto& cc : o.compilers) {
     CompilerResult r;
     if (Status s = bench.runCompiler(cc, kernels, modules, r); s != kOk) return s;
-    std::printf("   median w/n %.2f, max %.2f (%s)\n", r.medianRatio, r.maxRatio,
-                r.maxKernel.c_str());
+    std::printf("   median w/n %.2f, max %.2f (%s); median w/gcc %.2f\n", r.medianRatio, r.maxRatio,
+                r.maxKernel.c_str(), r.medianGccRatio);
     results.push_back(std::move(r));
   }
 
@@ -459,6 +485,8 @@ int main(int argc, char** argv) {
   for (const auto& r : results)
     std::printf("wasm/native median ratio (%s): %.2f, max %.2f\n", r.label.c_str(), r.medianRatio,
                 r.maxRatio);
+  for (const auto& r : results)
+    std::printf("wasm/native-gcc median ratio (%s): %.2f\n", r.label.c_str(), r.medianGccRatio);
   std::printf("instantiate: %.0f us\n", results.front().instantiateUs);
   for (const auto& r : results)
     std::printf("codegen (%s): %.1f ms per KB of wasm\n", r.label.c_str(), r.codegenMsPerKb);
