@@ -79,7 +79,12 @@ class ServeProcess {
   }
   // Sends `sig` and waits (bounded) for the exit status; -1 if it did not exit.
   int stop(int sig) {
-    kill(pid_, sig);
+    signal(sig);
+    return waitForExit();
+  }
+  void signal(int sig) const { kill(pid_, sig); }
+  // The exit status, once the process exits (bounded wait); -1 if it did not.
+  int waitForExit() {
     test::pollUntil([&] { return exited(); });
     return status_;
   }
@@ -200,6 +205,33 @@ TEST(ServeCli, SigtermAndSigintExitZero) {
     EXPECT_EQ(serve.stop(sig), 0) << serve.log();
     EXPECT_TRUE(contains(serve.log(), "stopped")) << serve.log();
   }
+}
+
+// A second SIGINT (Ctrl-C twice) during a shutdown that waits for a slow
+// call exits at once with status 130. The call sets state test/probe_flag when it
+// runs, then sleeps for longer than this test may take.
+TEST(ServeCli, SecondSignalExitsAt130WithoutWaiting) {
+  ServeProcess serve({"--slots", "1", "--timeout", "100000"});
+  ASSERT_TRUE(serve.ok());
+  ASSERT_EQ(
+      serve
+          .client({"func", "upload", "test", "probe", test::functionWasm("test", "probe").string()})
+          .exitCode,
+      0);
+  auto slow = serve.client({"func", "invoke", "test", "probe", "--input", "flag_sleep", "--async"});
+  ASSERT_EQ(slow.exitCode, 0) << slow.output;
+  http::Endpoint upload{"127.0.0.1", serve.uploadPort()};
+  ASSERT_TRUE(test::pollUntil([&] {
+    auto flag = test::fetchOrFail(upload, {"GET", "/s/test/probe_flag"});
+    return flag.status == 200 && !flag.body.empty() && flag.body[0] == 1;
+  }));
+  serve.signal(SIGINT);
+  // Only once the first is taken (two pending SIGINTs would be one).
+  ASSERT_TRUE(test::pollUntil([&] { return contains(serve.log(), "shutting down"); }))
+      << serve.log();
+  serve.signal(SIGINT);
+  EXPECT_EQ(serve.waitForExit(), 130) << serve.log();
+  EXPECT_TRUE(contains(serve.log(), "again: exiting without waiting for calls")) << serve.log();
 }
 
 // SIGTERM with a synchronous call waiting behind a busy executor: after the
