@@ -87,7 +87,8 @@ TEST(Cli, TimeoutStopsTheGuest) {
 // limit and the guest carries on; a module declaring more initial memory than
 // the limit is refused; the option's range is checked.
 TEST(Cli, RunMaxMemoryPages) {
-  // traps.wasm starts with 1 page and declares at most 4.
+  // traps.wasm starts with 1 page and declares at most 4. First, so that a
+  // limit that does not bind stops the test before memory_hog takes 4 GiB.
   auto grow = [&](const char* limit, const char* by) {
     auto r = nearfaas("run", {"--max-memory-pages", limit, "--invoke", "grow",
                               test::guestPath("traps").string(), by});
