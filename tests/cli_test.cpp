@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <regex>
 
 #include "base/process.h"
 #include "test_env.h"
@@ -9,6 +10,8 @@
 
 namespace nearfaas {
 namespace {
+
+using namespace std::string_literals;
 
 // Runs `nearfaas <command> --cache-dir <test cache> <args...>`. Options go
 // before the module: everything after it belongs to the guest.
@@ -80,6 +83,91 @@ TEST(Cli, TimeoutStopsTheGuest) {
   EXPECT_TRUE(contains(r.output, "trap: timeout")) << r.output;
 }
 
+// --max-memory-pages caps the guest's memory: malloc gets NULL near the
+// limit and the guest carries on; a module declaring more initial memory than
+// the limit is refused; the option's range is checked.
+TEST(Cli, RunMaxMemoryPages) {
+  // traps.wasm starts with 1 page and declares at most 4. First, so that a
+  // limit that does not bind stops the test before memory_hog takes 4 GiB.
+  auto grow = [&](const char* limit, const char* by) {
+    auto r = nearfaas("run", {"--max-memory-pages", limit, "--invoke", "grow",
+                              test::guestPath("traps").string(), by});
+    EXPECT_EQ(r.exitCode, 0) << r.output;
+    return r.output;
+  };
+  ASSERT_EQ(grow("3", "2"), "1\n");   // to 3 pages: the old size
+  ASSERT_EQ(grow("3", "3"), "-1\n");  // to 4: past the limit
+  ASSERT_EQ(grow("4", "3"), "1\n");
+  std::regex allocated("allocated ([0-9]+) MiB");
+  auto mebibytesUnder = [&](int pages) {
+    auto r = nearfaas("run", {"--max-memory-pages", std::to_string(pages),
+                              test::guestPath("memory_hog").string()});
+    EXPECT_EQ(r.exitCode, 0) << r.output;
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(r.output, m, allocated)) << r.output;
+    return m.empty() ? -1 : std::stoi(m[1]);
+  };
+  for (int pages : {64, 256}) {  // 4 and 16 MiB
+    int got = mebibytesUnder(pages);
+    EXPECT_LT(got, pages / 16) << pages;
+    EXPECT_GE(got, pages / 16 - 2) << pages;  // code, data and stack take the rest
+  }
+  auto big = test::guestPath("big_memory").string();  // 100 initial pages
+  auto refused = nearfaas("run", {"--max-memory-pages", "99", "--invoke", "f", big});
+  EXPECT_EQ(refused.exitCode, 1);
+  EXPECT_TRUE(contains(refused.output, "limit")) << refused.output;
+  auto fits = nearfaas("run", {"--max-memory-pages", "100", "--invoke", "f", big});
+  EXPECT_EQ(fits.exitCode, 0) << fits.output;
+  EXPECT_EQ(fits.output, "1\n");
+  for (const char* bad : {"0", "65536", "lots"}) {
+    auto r = nearfaas("run", {"--max-memory-pages", bad, big});
+    EXPECT_NE(r.exitCode, 0) << bad;
+    EXPECT_TRUE(contains(r.output, "--max-memory-pages")) << r.output;
+  }
+}
+
+// `compile` generates machine code into the cache, a second compile (another
+// process) finds it there, and a module that does not decode is an error.
+TEST(Cli, CompileCachesAndReportsErrors) {
+  test::TempDir cache;
+  auto compile = [&](const std::filesystem::path& module) {
+    auto r = runProcess(
+        {NEARFAAS_BINARY, "compile", "--cache-dir", cache.path().string(), module.string()},
+        std::chrono::minutes(5));
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? *r : ProcessResult{};
+  };
+  auto cachedFiles = [&] {
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(cache.path()))
+      if (e.is_regular_file()) files.push_back(e.path());
+    return files;
+  };
+  const std::string module = test::guestPath("traps").string();
+  // "<module>: compiled|cached in <t> ms -> <code>.so": the code's path.
+  auto codePath = [&](const ProcessResult& r, const std::string& how) {
+    EXPECT_EQ(r.exitCode, 0) << r.output;
+    EXPECT_TRUE(r.output.starts_with(module + ": " + how + " in ")) << r.output;
+    size_t arrow = r.output.find(" ms -> ");
+    EXPECT_TRUE(arrow != std::string::npos && r.output.ends_with(".so\n")) << r.output;
+    return arrow == std::string::npos
+               ? std::filesystem::path()
+               : std::filesystem::path(r.output.substr(arrow + 7, r.output.size() - arrow - 8));
+  };
+  auto code = codePath(compile(module), "compiled");
+  EXPECT_EQ(cachedFiles(), std::vector<std::filesystem::path>{code});
+  EXPECT_EQ(codePath(compile(module), "cached"), code);
+
+  test::TempDir dir;
+  auto bad = dir.path() / "bad.wasm";
+  ASSERT_TRUE(writeFileAtomic(bad, "\0asn\1\0\0\0"s));
+  auto r = compile(bad);
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_TRUE(contains(r.output, "error: " + bad.string() + ": invalid module")) << r.output;
+  EXPECT_TRUE(contains(r.output, "bad magic value")) << r.output;
+  EXPECT_EQ(cachedFiles(), std::vector<std::filesystem::path>{code});
+}
+
 TEST(Cli, UsageErrors) {
   auto missingImport = nearfaas("run", {test::guestPath("host_calls").string()});
   EXPECT_EQ(missingImport.exitCode, 1);
@@ -102,18 +190,32 @@ TEST(Cli, UsageErrors) {
   EXPECT_NE(noFile->exitCode, 0);
 }
 
+// An empty file and one that does not start with the WebAssembly magic are
+// refused by run and inspect, each with its own reason and where it is.
 TEST(Cli, MalformedModuleIsRejected) {
   test::TempDir dir;
-  auto bad = dir.path() / "bad.wasm";
-  std::ofstream(bad) << "\0asm this is not webassembly";
-  auto r = nearfaas("run", {bad.string()});
-  EXPECT_EQ(r.exitCode, 1);
-  EXPECT_TRUE(contains(r.output, "bad.wasm")) << r.output;
-  EXPECT_TRUE(contains(r.output, "offset")) << r.output;
-  auto inspect = runProcess({NEARFAAS_BINARY, "inspect", bad.string()});
-  ASSERT_TRUE(inspect);
-  EXPECT_EQ(inspect->exitCode, 1);
-  EXPECT_TRUE(contains(inspect->output, "offset")) << inspect->output;
+  struct Case {
+    std::string name, bytes, reason;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"empty.wasm", "",
+            "malformed module: 0 bytes is too short for a WebAssembly binary (at byte offset 0x0)"},
+           {"bad.wasm", "\0asn\1\0\0\0 this is not webassembly"s,
+            "invalid module: bad magic value (at byte offset 0x"},
+       }) {
+    SCOPED_TRACE(c.name);
+    auto file = dir.path() / c.name;
+    ASSERT_TRUE(writeFileAtomic(file, c.bytes));
+    ASSERT_EQ(std::filesystem::file_size(file), c.bytes.size());
+    auto r = nearfaas("run", {file.string()});
+    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_TRUE(contains(r.output, "error: " + file.string() + ": ")) << r.output;
+    EXPECT_TRUE(contains(r.output, c.reason)) << r.output;
+    auto inspect = runProcess({NEARFAAS_BINARY, "inspect", file.string()});
+    ASSERT_TRUE(inspect);
+    EXPECT_EQ(inspect->exitCode, 1);
+    EXPECT_TRUE(contains(inspect->output, c.reason)) << inspect->output;
+  }
 }
 
 // `run` compiles the module: a module whose export name is C that would run
@@ -254,9 +356,15 @@ TEST(CliFunc, BuildAddRunAndObjects) {
   EXPECT_NE(unknown.output.find("no function alice/nosuch"), std::string::npos) << unknown.output;
   auto missing = local({"obj", "get", "alice", "nothing"}, data);
   EXPECT_NE(missing.exitCode, 0);
-  auto escape = local({"obj", "put", "alice", "../../x", obj.string()}, data);
-  EXPECT_NE(escape.exitCode, 0);
-  EXPECT_FALSE(std::filesystem::exists(dir.path() / "x"));
+  // Objects live in <data>/store/<user>/<key>: these keys would land in the
+  // data directory and in its parent (dir), where nothing named x may appear.
+  for (const char* key : {"../../x", "../../../x", "a/../../../../x"}) {
+    auto escape = local({"obj", "put", "alice", key, obj.string()}, data);
+    EXPECT_NE(escape.exitCode, 0) << key;
+    EXPECT_NE(escape.output.find("'..' component"), std::string::npos) << escape.output;
+  }
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.path()))
+    EXPECT_NE(entry.path().filename(), "x") << entry.path();
   auto junk = local({"func", "add", "alice", "junk", obj.string()}, data);
   EXPECT_NE(junk.exitCode, 0);
   EXPECT_NE(junk.output.find("error:"), std::string::npos) << junk.output;

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <fstream>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "sched/node.h"
 #include "storage/buckets.h"
 #include "test_env.h"
+#include "wasm/trap.h"
 
 namespace nearfaas {
 namespace {
@@ -51,6 +53,11 @@ class NodeTest : public ::testing::Test {
     ASSERT_TRUE(wasm) << wasm.error().message;
     auto r = node_->functions().add(user, name, *wasm);
     ASSERT_TRUE(r) << user << "/" << name << ": " << r.error().message;
+  }
+  // A test guest (tests/guest) as function user/name.
+  void addGuest(const std::string& user, const std::string& name, const std::string& guest) {
+    auto r = node_->functions().add(user, name, test::guestBytes(guest));
+    ASSERT_TRUE(r) << guest << ": " << r.error().message;
   }
   CallOutcome call(const std::string& user, const std::string& name, const std::string& input,
                    bool forbidNdp = false) {
@@ -107,6 +114,15 @@ TEST_F(NodeTest, MissingObjectFailsCleanly) {
   EXPECT_NE(g.returnValue, 0);
   EXPECT_EQ(text(g.output), "Call failed (return value=1)");
   EXPECT_NE(call("ndp", "wordcount", "nothing-here").returnValue, 0);
+  // __faasmndp_getMmap answers NULL for a missing object, and for a store
+  // error too, which it also writes to the call's stderr
+  // (docs/faasm-differences.md).
+  EXPECT_EQ(g.stderrText, "");
+  auto invalid = call("ndp", "get", "../escape");
+  EXPECT_EQ(invalid.returnValue, 1);
+  EXPECT_TRUE(invalid.stderrText.starts_with("__faasmndp_getMmap: key ")) << invalid.stderrText;
+  EXPECT_NE(invalid.stderrText.find("has a '..' component\n"), std::string::npos)
+      << invalid.stderrText;
   // The process keeps serving.
   add("demo", "hello");
   EXPECT_EQ(text(call("demo", "hello", "").output), "Hello Faasm!");
@@ -192,6 +208,61 @@ TEST_F(NodeTest, ErrorPaths) {
   // Path escapes in object keys are refused by the store.
   EXPECT_FALSE(node_->objects().put("ndp", "../../escape", Bytes{'x'}));
   EXPECT_FALSE(node_->objects().put("..", "x", Bytes{'x'}));
+}
+
+// A heap that grows through the host (Faasm's libc: __sbrk, anonymous mmap)
+// past the Faaslet's memory limit, or a call's own, traps with the
+// MemoryLimit kind and says what failed; the slots serve the next calls.
+TEST_F(NodeTest, GrowingPastTheMemoryLimitTraps) {
+  addGuest("test", "imports", "faasm_imports");
+  const std::string kind = wasm::trapKindName(wasm::TrapKind::MemoryLimit);
+  for (const char* probe : {"s", "m"}) {
+    SCOPED_TRACE(probe);
+    const std::string what = kind + ": " + (probe[0] == 's' ? "__sbrk" : "mmap") +
+                             ": cannot grow memory by 16384 pages";  // 1 GiB
+    auto r = call("test", "imports", probe);
+    EXPECT_EQ(r.returnValue, 1);
+    EXPECT_EQ(r.error, what + " (limit 4096 pages)");  // the node's limit
+    CallRequest limited{"test", "imports", Bytes{static_cast<uint8_t>(probe[0])}};
+    limited.maxMemoryPages = 512;
+    auto own = node_->scheduler().call(std::move(limited));
+    EXPECT_EQ(own.returnValue, 1);
+    EXPECT_EQ(own.error, what + " (limit 512 pages)");
+  }
+  for (unsigned i = 0; i < kSlots; ++i)
+    EXPECT_EQ(text(call("test", "imports", "").output), "returned");
+}
+
+// A state lock held when the call traps is released with the call: another
+// call takes it at once (a call that found it still held would time out).
+TEST_F(NodeTest, StateLockIsReleasedWhenTheCallTraps) {
+  add("test", "probe");
+  addGuest("test", "imports", "faasm_imports");
+  auto trapped = call("test", "imports", "l");
+  EXPECT_EQ(trapped.returnValue, 1);
+  EXPECT_EQ(trapped.error, "unreachable executed");
+  auto lock = node_->state().find("test", "probe_lock");
+  ASSERT_TRUE(lock);
+  bool free = lock->guestLock().try_lock();
+  if (free) lock->guestLock().unlock();
+  EXPECT_TRUE(free) << "the lock of the call that trapped is still held";
+  CallRequest next{"test", "probe", Bytes{'l', 'o', 'c', 'k'}};
+  next.timeout = std::chrono::seconds(10);
+  auto taken = node_->scheduler().call(std::move(next));
+  EXPECT_EQ(taken.returnValue, 0) << taken.error;
+  EXPECT_EQ(text(taken.output), "locked");
+}
+
+// Faasm's Python imports: a module may import them (Faasm's toolchain links
+// them), but a call of any traps and says why.
+TEST_F(NodeTest, PythonImportsTrap) {
+  addGuest("test", "imports", "faasm_imports");
+  for (const char* probe : {"c", "u", "f", "e", "n"}) {
+    auto r = call("test", "imports", probe);
+    EXPECT_EQ(r.returnValue, 1) << probe;
+    EXPECT_EQ(r.error, "host error: Python functions are not supported by NearFaaS") << probe;
+  }
+  EXPECT_EQ(text(call("test", "imports", "").output), "returned");
 }
 
 // The WASI file view through wasi-libc: scratch files, shared files, and no
@@ -326,34 +397,47 @@ TEST_F(NodeTest, CompletionCallbacksAndFind) {
 }
 
 // Calls still queued when the scheduler stops fail, and their callbacks run.
+// The only slot is held by a call blocked on a state lock the test holds, so
+// the stop surely finds the second call queued; the lock is let go only once
+// that call has failed.
 TEST(SchedulerShutdown, QueuedCallsFailThroughTheirCallbacks) {
   test::TempDir d;
   sched::NodeConfig c;
   c.dataDir = d.path();
   c.codeCacheDir = test::testCacheDir();
   c.scheduler.slots = 1;
-  c.scheduler.callTimeout = std::chrono::milliseconds(300);
+  c.scheduler.callTimeout = std::chrono::seconds(30);  // a bound; the test ends it sooner
   auto n = sched::Node::open(c);
   ASSERT_TRUE(n);
   auto wasm = readFile(std::filesystem::path(NEARFAAS_FUNC_DIR) / "test/probe.wasm");
   ASSERT_TRUE(wasm);
   ASSERT_TRUE((*n)->functions().add("test", "probe", *wasm));
-  std::atomic<int> calls{0};
+  auto lockValue = (*n)->state().value("test", "probe_lock");
+  ASSERT_TRUE(lockValue);
+  std::unique_lock held((*lockValue)->guestLock());
+  const Bytes lockProbe{'l', 'o', 'c', 'k'};
+  sched::CallId blocked = (*n)->scheduler().submit({"test", "probe", lockProbe}).value();
+  ASSERT_TRUE(test::pollUntil(
+      [&] { return (*n)->scheduler().state(blocked) == sched::CallState::Running; }));
+  std::mutex m;
+  std::condition_variable cv;
+  int calls = 0;
   std::string error;
-  sched::CallId spin =
-      (*n)->scheduler().submit({"test", "probe", Bytes{'s', 'p', 'i', 'n'}}).value();
-  ASSERT_TRUE((*n)->scheduler().submit({"test", "probe", Bytes{'l', 'o', 'c', 'k'}},
+  ASSERT_TRUE((*n)->scheduler().submit({"test", "probe", lockProbe},
                                        [&](sched::CallId, const CallOutcome& out) {
+                                         std::lock_guard l(m);
                                          ++calls;
                                          error = out.error;
+                                         cv.notify_all();
                                        }));
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while ((*n)->scheduler().state(spin) != sched::CallState::Running &&
-         std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  ASSERT_EQ((*n)->scheduler().state(spin), sched::CallState::Running);
-  n->reset();
-  EXPECT_EQ(calls.load(), 1);
+  auto stopped = std::async(std::launch::async, [&] { n->reset(); });
+  {
+    std::unique_lock l(m);
+    ASSERT_TRUE(cv.wait_for(l, test::kWaitBound, [&] { return calls > 0; }));
+  }
+  held.unlock();  // the running call takes the lock, finishes, and the stop completes
+  stopped.get();
+  EXPECT_EQ(calls, 1);
   EXPECT_NE(error.find("shutting down"), std::string::npos) << error;
 }
 

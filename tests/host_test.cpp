@@ -1,12 +1,15 @@
 // Host functions: registration, import checks at codegen, errors thrown by host
-// code, re-entry into the guest from a host function, deadlines in host code.
+// code, re-entry into the guest from a host function, deadlines in host code,
+// the stack a host function is entered with.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "test_env.h"
 #include "wasm/host_registry.h"
 #include "wasm/instance.h"
+#include "wasm/settings.h"
 
 namespace nearfaas::wasm {
 namespace {
@@ -121,6 +124,41 @@ TEST(HostImports, WrongHostTypeIsRefused) {
   ASSERT_FALSE(m);
   EXPECT_NE(m.error().message.find("test.double"), std::string::npos) << m.error().message;
   EXPECT_NE(m.error().message.find("(i32) -> (i32)"), std::string::npos) << m.error().message;
+}
+
+// Uses three quarters of the host stack reserve, down to its lowest byte:
+// entered with less stack left than that, it would run off the thread's stack.
+std::atomic<uint64_t> hungryCalls{0};
+uint32_t hostStackHungry(Instance&, uint32_t n) {
+  volatile char buf[kHostStackReserve * 3 / 4];
+  buf[sizeof buf - 1] = static_cast<char>(n);
+  buf[0] = static_cast<char>(n + 1);
+  hungryCalls.fetch_add(1, std::memory_order_relaxed);
+  return static_cast<uint32_t>(buf[0] & 1);
+}
+
+// Deep guest recursion calling that host function at every level: near the
+// bottom of the stack the call traps as stack exhaustion (the host function
+// is not entered) instead of crashing the process in host code.
+TEST(HostStack, HostFunctionsAreNotEnteredWithoutTheReserve) {
+  HostRegistry r;
+  r.add<&hostStackHungry>("test", "stack_hungry");
+  auto module = test::loadGuest("host_stack", &r);
+  ASSERT_TRUE(module);
+  Linker linker;
+  linker.addHost(r);
+  auto inst = linker.instantiate(module);
+  ASSERT_TRUE(inst) << inst.error().message;
+  for (int round = 0; round < 2; ++round) {
+    hungryCalls = 0;
+    auto deep = (*inst)->call("down", std::vector<Value>{Value::makeI32(0)});
+    ASSERT_FALSE(deep);
+    EXPECT_EQ(deep.error().kind, TrapKind::StackExhausted) << deep.error().describe();
+    EXPECT_GT(hungryCalls.load(), 1000u);  // it went deep, calling the host all the way
+    auto once = (*inst)->call("once");
+    ASSERT_TRUE(once) << once.error().describe();
+    EXPECT_EQ(once->at(0).i32, 0u);
+  }
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
-// The upload endpoint's state values against the state limits: a client
-// creating keys or bytes past its user's limits, or the node's, gets 507, and
-// existing keys (and, for the per-user limits, other users) are not affected.
+// The upload endpoint against the node's limits: a client creating state keys
+// or bytes past its user's limits, or the node's, gets 507, and existing keys
+// (and, for the per-user limits, other users) are not affected; an object
+// past the store's size limit, or a state value past the largest allowed,
+// gets 413, well below the request body limit.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -70,6 +72,32 @@ TEST(HttpStateLimits, NodeWideKeysAndBytes) {
   EXPECT_EQ(s.upload("GET", "/s/bob/k0").body, "v");
   EXPECT_EQ(s.upload("PUT", "/s/bob/k1", "w").status, 200u);
   EXPECT_EQ(s.upload("GET", "/s/bob/k1").body, "w");
+  EXPECT_EQ(s.upload("GET", "/ping").body, "PONG");
+}
+
+// Limits far below the body limit (4 MiB here), so that the store and the
+// state store answer, not the server's body check.
+TEST(HttpSizeLimits, ObjectsAndStateValuesPastTheirLimitsGet413) {
+  constexpr size_t kObjectLimit = 1000, kValueLimit = 2000;
+  TestServerOptions o;
+  o.store.maxObjectSize = kObjectLimit;
+  o.state.maxValueSize = kValueLimit;
+  TestServer s(o);
+  ASSERT_TRUE(s.ok());
+  ASSERT_LT(kValueLimit + 1, o.http.maxBodyBytes);
+  EXPECT_EQ(s.upload("PUT", "/o/demo/fits", std::string(kObjectLimit, 'o')).status, 200u);
+  auto object = s.upload("PUT", "/o/demo/big", std::string(kObjectLimit + 1, 'o'));
+  EXPECT_EQ(object.status, 413u) << object.body;
+  EXPECT_TRUE(contains(object.body, "1001 bytes is over the limit of 1000")) << object.body;
+  EXPECT_EQ(s.upload("GET", "/o/demo/big").status, 404u);
+  EXPECT_EQ(s.upload("GET", "/o/demo/fits").body.size(), kObjectLimit);
+
+  EXPECT_EQ(s.upload("PUT", "/s/demo/fits", std::string(kValueLimit, 's')).status, 200u);
+  auto value = s.upload("PUT", "/s/demo/big", std::string(kValueLimit + 1, 's'));
+  EXPECT_EQ(value.status, 413u) << value.body;
+  EXPECT_TRUE(contains(value.body, "State value too large (limit 2000 bytes)")) << value.body;
+  EXPECT_EQ(s.upload("GET", "/s/demo/big").status, 404u);
+  EXPECT_EQ(s.upload("GET", "/s/demo/fits").body.size(), kValueLimit);
   EXPECT_EQ(s.upload("GET", "/ping").body, "PONG");
 }
 

@@ -24,6 +24,7 @@
 #include "http/client.h"
 #include "http/node_server.h"
 #include "sched/node.h"
+#include "storage/directory_store.h"
 #include "test_env.h"
 
 namespace nearfaas::test {
@@ -54,6 +55,7 @@ struct TestServerOptions {
   std::chrono::milliseconds callTimeout{20'000};
   std::chrono::seconds resultTtl{600};
   state::StateLimits state;
+  storage::StoreLimits store;  // of the node's directory store
   size_t maxQueuedCalls = sched::SchedulerSettings{}.maxQueuedCalls;
   http::NodeServerSettings http = [] {
     http::NodeServerSettings s;
@@ -84,7 +86,12 @@ class TestServer {
     c.scheduler.maxQueuedCalls = options_.maxQueuedCalls;
     c.faaslet.maxMemoryPages = 4096;
     c.state = options_.state;
-    auto n = sched::Node::open(c);
+    auto store = storage::DirectoryStore::open(options_.dataDir / "store", {options_.store});
+    if (!store) {
+      ADD_FAILURE() << store.error().message;
+      return;
+    }
+    auto n = sched::Node::open(c, std::move(*store));
     if (!n) {
       ADD_FAILURE() << n.error().message;
       return;

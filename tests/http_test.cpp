@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <mutex>
 #include <set>
+#include <shared_mutex>
 
 #include "http/invoke_message.h"
 #include "http/server.h"
@@ -32,11 +34,16 @@ const std::vector<std::pair<std::string, std::string>> kAllFunctions = {
 
 using test::chainOutput;
 
-// One server for the suite, with every function uploaded over HTTP.
+// One server for the suite, with every function uploaded over HTTP. Its data
+// directory is <parent>/data, in a parent of its own, so a test can see that
+// nothing escaped from it.
 class HttpTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    server_ = new TestServer();
+    parent_ = new test::TempDir();
+    TestServerOptions o;
+    o.dataDir = parent_->path() / "data";
+    server_ = new TestServer(o);
     if (!server_->ok()) return;
     for (const auto& [user, name] : kAllFunctions)
       server_->addFunction(user, name);
@@ -44,12 +51,17 @@ class HttpTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
+    delete parent_;
+    parent_ = nullptr;
   }
   void SetUp() override { ASSERT_TRUE(server_->ok()); }
   TestServer& s() { return *server_; }
+  const std::filesystem::path& parent() { return parent_->path(); }
   static TestServer* server_;
+  static test::TempDir* parent_;
 };
 TestServer* HttpTest::server_ = nullptr;
+test::TempDir* HttpTest::parent_ = nullptr;
 
 // Without an allowed origin configured, no answer carries CORS headers;
 // clients that send no Origin (curl, Faasm's) are served as always.
@@ -220,8 +232,7 @@ TEST_F(HttpTest, InvokeErrors) {
            {R"({"status": true, "id": 0})", 400, "Must provide non-zero message ID"},
            {R"({"status": true, "id": 987654})", 404, "No call with id 987654"},
            {R"({"status": true, "id": 99999999999})", 404, "No call with id"},
-           {R"({"user": "demo", "function": "hello", "exec_graph": true, "id": 1})", 501,
-            "not supported"},
+           {R"({"user": "demo", "function": "hello", "exec_graph": true})", 501, "not supported"},
            {R"({"user": "demo", "function": "hello", "python": true})", 501, "not supported"},
            {R"({"type": 3})", 200, "Flush sent"},
        }) {
@@ -328,7 +339,10 @@ TEST_F(HttpTest, UploadErrors) {
            {"GET", "/f/demo/nosuch", {}, "", 404, "no function demo/nosuch"},
            {"GET", "/s/demo/nokey", {}, "", 404, "No state value demo/nokey"},
            {"GET", "/o/demo/nothing", {}, "", 404, "No object demo/nothing"},
-           {"PUT", "/o/demo/..%2F..%2Fescape", {}, "x", 400, ""},
+           {"PUT", "/o/demo/..%2F..%2Fescape", {}, "x", 400, "'..' component"},
+           {"PUT", "/o/demo/..%2F..%2F..%2Fescape", {}, "x", 400, "'..' component"},
+           {"PUT", "/o/demo/a/..%2F..%2F..%2F..%2Fescape", {}, "x", 400, "'..' component"},
+           {"PUT", "/file", {{"FilePath", "/../../../escape"}}, "x", 400, "Invalid file path"},
            {"PUT", "/o/.shared/x", {}, "x", 400, "Invalid user"},
            {"PUT", "/p/demo/py", {}, "print(1)", 501, "Python functions are not supported"},
        }) {
@@ -341,9 +355,20 @@ TEST_F(HttpTest, UploadErrors) {
       s().upload("PUT", "/f/demo/imports", test::fileText(test::guestPath("host_calls")));
   EXPECT_EQ(missingImport.status, 400u);
   EXPECT_TRUE(contains(missingImport.body, "double")) << missingImport.body;
-  // Nothing escaped into the data directory's parent.
+  // Nothing escaped: the data directory is all its parent holds, and no file
+  // the requests above named is anywhere in it.
+  std::vector<std::filesystem::path> inParent;
+  for (const auto& e : std::filesystem::directory_iterator(parent()))
+    inParent.push_back(e.path().filename());
+  EXPECT_EQ(inParent, std::vector<std::filesystem::path>{"data"});
+  for (const auto& e : std::filesystem::recursive_directory_iterator(parent())) {
+    for (const char* name : {"escape", "passwd"})
+      EXPECT_NE(e.path().filename(), name) << e.path();
+  }
+  // A body past the server's limit is refused before it is read.
   auto big = s().upload("PUT", "/o/demo/big", std::string(5 << 20, 'x'));
   EXPECT_EQ(big.status, 413u) << big.body;
+  EXPECT_TRUE(contains(big.body, "Request body too large")) << big.body;
 }
 
 TEST_F(HttpTest, TrapInOneCallWhileOthersSucceed) {
@@ -378,29 +403,69 @@ TEST_F(HttpTest, TrapInOneCallWhileOthersSucceed) {
   EXPECT_TRUE(usage.body.starts_with("Call failed (return value=1)")) << usage.body;
 }
 
-// With one I/O thread and one executor busy with a call that spins until its
-// deadline, the server still answers at once; the spinning call then fails
-// with "timeout" and the executor serves the next call.
-TEST(HttpServer, TimeoutWhileTheIoThreadStaysFree) {
+// Holds test/probe's state lock "probe_lock" while it lives: a probe "lock"
+// call blocks on it (up to its deadline), so a test decides when it ends.
+class ProbeLock {
+ public:
+  explicit ProbeLock(TestServer& s) {
+    auto v = s.node().state().value("test", "probe_lock");
+    EXPECT_TRUE(v);
+    if (!v) return;
+    value_ = *v;
+    held_ = std::unique_lock(value_->guestLock());
+  }
+  void release() {
+    if (held_.owns_lock()) held_.unlock();
+  }
+
+ private:
+  std::shared_ptr<state::StateValue> value_;
+  std::unique_lock<std::shared_mutex> held_;
+};
+
+// With one I/O thread and the only executor busy with a call that cannot end
+// before the test lets it, the server still answers: pings on both
+// endpoints, a queued call and its status.
+TEST(HttpServer, IoThreadStaysFreeWhileTheExecutorIsBusy) {
   TestServerOptions o;
   o.slots = 1;
-  o.callTimeout = std::chrono::milliseconds(2000);
+  TestServer s(o);
+  ASSERT_TRUE(s.ok());
+  s.addFunction("test", "probe");
+  s.addFunction("demo", "echo");
+  ProbeLock lock(s);
+  auto busy = std::async(std::launch::async, [&] { return s.call("test", "probe", "lock"); });
+  ASSERT_TRUE(test::pollUntil([&] { return s.node().scheduler().load().running == 1; }));
+  auto ping = test::fetchOrFail(s.invokeEndpoint(), {"GET", "/ping"});
+  EXPECT_EQ(ping.status, 200u);
+  auto queued = s.callAsync("demo", "echo", "after the busy call");
+  EXPECT_EQ(s.status(queued).body, "RUNNING");
+  EXPECT_EQ(s.upload("GET", "/ping").body, "PONG");
+  // All of that was answered while the busy call still waited for the lock.
+  EXPECT_EQ(busy.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  EXPECT_EQ(s.node().scheduler().load().running, 1u);
+  lock.release();
+  auto r = busy.get();
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.body, "locked");
+  auto after = s.awaitStatus(queued);
+  EXPECT_EQ(after.status, 200u) << after.body;
+  EXPECT_EQ(json::parse(after.body)["output_data"], "after the busy call");
+}
+
+// A call that spins until its deadline fails with "timeout", and the
+// executor then serves the call queued behind it.
+TEST(HttpServer, TimeoutFailsTheCallAndTheExecutorGoesOn) {
+  TestServerOptions o;
+  o.slots = 1;
+  o.callTimeout = std::chrono::milliseconds(500);
   TestServer s(o);
   ASSERT_TRUE(s.ok());
   s.addFunction("test", "probe");
   s.addFunction("demo", "echo");
   auto spin = std::async(std::launch::async, [&] { return s.call("test", "probe", "spin"); });
   ASSERT_TRUE(test::pollUntil([&] { return s.node().scheduler().load().running == 1; }));
-  auto t0 = test::Clock::now();
-  auto ping = test::fetchOrFail(s.invokeEndpoint(), {"GET", "/ping"});
-  EXPECT_EQ(ping.status, 200u);
   auto queued = s.callAsync("demo", "echo", "after the spin");
-  EXPECT_EQ(s.status(queued).body, "RUNNING");
-  EXPECT_EQ(s.upload("GET", "/ping").body, "PONG");
-  auto took = test::Clock::now() - t0;
-  EXPECT_LT(took, o.callTimeout / 2);
-  EXPECT_EQ(s.node().scheduler().load().running, 1u);
-
   auto r = spin.get();
   EXPECT_EQ(r.status, 500u);
   EXPECT_TRUE(contains(r.body, "error: timeout")) << r.body;
@@ -430,7 +495,6 @@ TEST(HttpServer, SlowClientsDoNotBlockOthers) {
   }
   // Had the half request held the only I/O thread, nothing would have been
   // served before the read deadline cut it off.
-  EXPECT_LT(test::Clock::now() - t0, o.http.readTimeout);
   EXPECT_TRUE(half.open());
   EXPECT_TRUE(silent.open());
   EXPECT_TRUE(half.awaitClosed(std::chrono::seconds(20)));
@@ -469,44 +533,54 @@ TEST(HttpServer, KeepAliveAndExpectContinue) {
 }
 
 // Shutdown: sync calls still waiting after the grace period get 503 "server
-// shutting down"; nothing is accepted afterwards.
+// shutting down"; nothing is accepted afterwards; a call already running is
+// not waited for (it goes on until it ends: here, until the test lets it).
 TEST(HttpServer, ShutdownFailsCallsStillWaiting) {
   TestServerOptions o;
   o.slots = 1;
-  o.callTimeout = std::chrono::milliseconds(3000);
   o.http.shutdownGrace = std::chrono::milliseconds(300);
   TestServer s(o);
   ASSERT_TRUE(s.ok());
   s.addFunction("test", "probe");
   s.addFunction("demo", "echo");
-  uint64_t spin = s.callAsync("test", "probe", "spin");  // holds the only slot
+  ProbeLock lock(s);
+  uint64_t busy = s.callAsync("test", "probe", "lock");  // holds the only slot
   ASSERT_TRUE(test::pollUntil(
-      [&] { return s.node().scheduler().state(spin) == sched::CallState::Running; }));
+      [&] { return s.node().scheduler().state(busy) == sched::CallState::Running; }));
   auto waiting = std::async(std::launch::async, [&] { return s.call("demo", "echo", "late"); });
   ASSERT_TRUE(test::pollUntil([&] { return s.node().scheduler().load().queued == 1; }));
   auto invoke = s.invokeEndpoint();
-  auto t0 = test::Clock::now();
   s.server().shutdown();
-  EXPECT_LT(test::Clock::now() - t0, std::chrono::seconds(2) + o.http.shutdownGrace);
+  EXPECT_EQ(s.node().scheduler().state(busy), sched::CallState::Running);
   auto r = waiting.get();
   EXPECT_EQ(r.status, 503u) << r.body;
   EXPECT_EQ(r.body, "server shutting down");
   EXPECT_FALSE(http::fetch(invoke, {"GET", "/ping"}, std::chrono::seconds(5)));
+  lock.release();
 }
 
+// A sync call running when shutdown starts is answered within the grace
+// period: the call cannot end before the endpoints have stopped accepting.
 TEST(HttpServer, ShutdownLetsCallsFinishWithinTheGracePeriod) {
   TestServerOptions o;
   o.http.shutdownGrace = std::chrono::seconds(20);
   TestServer s(o);
   ASSERT_TRUE(s.ok());
   s.addFunction("test", "probe");
-  // A sync call that runs 300 ms: shutdown starts while it is surely running.
-  auto call = std::async(std::launch::async, [&] { return s.call("test", "probe", "nap"); });
+  ProbeLock lock(s);
+  auto call = std::async(std::launch::async, [&] { return s.call("test", "probe", "lock"); });
   ASSERT_TRUE(test::pollUntil([&] { return s.node().scheduler().load().running == 1; }));
-  s.server().shutdown();
+  auto invoke = s.invokeEndpoint();
+  auto shutdown = std::async(std::launch::async, [&] { s.server().shutdown(); });
+  ASSERT_TRUE(test::pollUntil([&] {
+    return !http::fetch(invoke, {"GET", "/ping"}, std::chrono::seconds(5));
+  }));
+  EXPECT_EQ(shutdown.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  lock.release();
   auto r = call.get();
   EXPECT_EQ(r.status, 200u) << r.body;
-  EXPECT_EQ(r.body, "napped");
+  EXPECT_EQ(r.body, "locked");
+  shutdown.get();
 }
 
 TEST(HttpServer, RestartKeepsFunctionsObjectsAndFiles) {
@@ -531,22 +605,29 @@ TEST(HttpServer, RestartKeepsFunctionsObjectsAndFiles) {
             test::fileText(test::functionWasm("demo", "hello")));
 }
 
+// A finished result is kept for its TTL and then answered 404. Nothing here
+// needs to be seen within the TTL (a loaded machine may be slower): the 404
+// must come, and not before the TTL has passed since the call was made.
 TEST(HttpServer, ResultsExpireAfterTheirTtl) {
   TestServerOptions o;
   o.resultTtl = std::chrono::seconds(1);
   TestServer s(o);
   ASSERT_TRUE(s.ok());
   s.addFunction("demo", "echo");
+  auto submitted = test::Clock::now();
   uint64_t id = s.callAsync("demo", "echo", "short-lived");
-  auto done = s.awaitStatus(id);
-  ASSERT_EQ(done.status, 200u);
+  ASSERT_NE(id, 0u);
   http::Response r;
   EXPECT_TRUE(test::pollUntil([&] {
     r = s.status(id);
+    if (r.status == 200 && r.body != "RUNNING")
+      EXPECT_EQ(json::parse(r.body)["output_data"], "short-lived");
     return r.status != 200;
   }));
+  auto gone = test::Clock::now();
   EXPECT_EQ(r.status, 404u);
   EXPECT_TRUE(contains(r.body, "expired")) << r.body;
+  EXPECT_GE(gone - submitted, o.resultTtl);
 }
 
 // A web page of another site (its browser sends Origin) can neither upload

@@ -79,9 +79,22 @@ class ServeProcess {
   }
   // Sends `sig` and waits (bounded) for the exit status; -1 if it did not exit.
   int stop(int sig) {
-    kill(pid_, sig);
+    signal(sig);
+    return waitForExit();
+  }
+  void signal(int sig) const { kill(pid_, sig); }
+  // The exit status, once the process exits (bounded wait); -1 if it did not.
+  int waitForExit() {
     test::pollUntil([&] { return exited(); });
     return status_;
+  }
+  // Whether the process has exited (looks without waiting).
+  bool exited() {
+    if (status_ >= 0) return true;
+    int st = 0;
+    if (waitpid(pid_, &st, WNOHANG) != pid_) return false;
+    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return true;
   }
 
   // Runs `nearfaas <args> --host 127.0.0.1 --upload-port U --invoke-port I`.
@@ -98,14 +111,6 @@ class ServeProcess {
   const std::filesystem::path& dir() const { return dir_.path(); }
 
  private:
-  bool exited() {
-    if (status_ >= 0) return true;
-    int st = 0;
-    if (waitpid(pid_, &st, WNOHANG) != pid_) return false;
-    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    return true;
-  }
-
   test::TempDir dir_;
   std::filesystem::path log_;
   pid_t pid_ = -1;
@@ -202,30 +207,69 @@ TEST(ServeCli, SigtermAndSigintExitZero) {
   }
 }
 
-// SIGTERM with a synchronous call waiting behind a busy executor: after the
-// grace period the caller gets "server shutting down", and serve exits 0 once
-// the running call reaches its deadline.
-TEST(ServeCli, SigtermFailsCallsStillWaiting) {
-  ServeProcess serve(
-      {"--slots", "1", "--timeout", "3000", "--grace", "300", "--log-level", "debug"});
+// A second SIGINT (Ctrl-C twice) during a shutdown that waits for a slow
+// call exits at once with status 130. The call sets state test/probe_flag
+// when it runs, then sleeps for longer than this test may take.
+TEST(ServeCli, SecondSignalExitsAt130WithoutWaiting) {
+  ServeProcess serve({"--slots", "1", "--timeout", "100000"});
   ASSERT_TRUE(serve.ok());
   ASSERT_EQ(
       serve
           .client({"func", "upload", "test", "probe", test::functionWasm("test", "probe").string()})
           .exitCode,
       0);
-  auto spin = serve.client({"func", "invoke", "test", "probe", "--input", "spin", "--async"});
-  ASSERT_EQ(spin.exitCode, 0) << spin.output;
+  auto slow = serve.client({"func", "invoke", "test", "probe", "--input", "flag_sleep", "--async"});
+  ASSERT_EQ(slow.exitCode, 0) << slow.output;
+  http::Endpoint upload{"127.0.0.1", serve.uploadPort()};
+  ASSERT_TRUE(test::pollUntil([&] {
+    auto flag = test::fetchOrFail(upload, {"GET", "/s/test/probe_flag"});
+    return flag.status == 200 && !flag.body.empty() && flag.body[0] == 1;
+  }));
+  serve.signal(SIGINT);
+  // Only once the first is taken (two pending SIGINTs would be one).
+  ASSERT_TRUE(test::pollUntil([&] { return contains(serve.log(), "shutting down"); }))
+      << serve.log();
+  serve.signal(SIGINT);
+  EXPECT_EQ(serve.waitForExit(), 130) << serve.log();
+  EXPECT_TRUE(contains(serve.log(), "again: exiting without waiting for calls")) << serve.log();
+}
+
+// SIGTERM with a synchronous call waiting behind a busy executor: after the
+// grace period the caller gets "server shutting down", and serve exits 0 once
+// the running call ends. That call runs until the test creates an object in
+// the store's directory (the endpoints are closed by then), so it surely
+// still runs when the grace period is over.
+TEST(ServeCli, SigtermFailsCallsStillWaiting) {
+  ServeProcess serve({"--slots", "1", "--grace", "300", "--log-level", "debug"});
+  ASSERT_TRUE(serve.ok());
+  auto up = serve.client(
+      {"func", "upload", "test", "imports", test::guestPath("faasm_imports").string()});
+  ASSERT_EQ(up.exitCode, 0) << up.output;
+  auto busy = serve.client({"func", "invoke", "test", "imports", "--input", "w", "--async"});
+  ASSERT_EQ(busy.exitCode, 0) << busy.output;
+  const auto objects = serve.dir() / "data" / "store" / "test";
+  ASSERT_TRUE(test::pollUntil([&] { return std::filesystem::exists(objects / "waiting"); }));
   auto waiting = std::async(std::launch::async, [&] {
-    return serve.client({"func", "invoke", "test", "probe", "--input", "lock"});
+    return serve.client({"func", "invoke", "test", "imports", "--input", "x"});
   });
   // The waiting call is queued once the (debug) log says so.
-  ASSERT_TRUE(test::pollUntil([&] { return contains(serve.log(), "test/probe queued, sync"); }))
+  ASSERT_TRUE(test::pollUntil([&] { return contains(serve.log(), "test/imports queued, sync"); }))
       << serve.log();
-  EXPECT_EQ(serve.stop(SIGTERM), 0) << serve.log();
+  serve.signal(SIGTERM);
   auto r = waiting.get();
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_TRUE(contains(r.output, "503: server shutting down")) << r.output;
+  // The endpoints are gone; serve now waits for the running call, which can
+  // end only once "go" exists.
+  ASSERT_TRUE(test::pollUntil([&] { return contains(serve.log(), "HTTP endpoints stopped"); }))
+      << serve.log();
+  ASSERT_TRUE(writeFileAtomic(objects / "go", std::string("go")));
+  EXPECT_EQ(serve.waitForExit(), 0) << serve.log();
+  // It waited for the running call.
+  std::string id = busy.output.substr(0, busy.output.find('\n'));
+  EXPECT_TRUE(std::regex_search(serve.log(),
+                                std::regex("call " + id + " test/imports async [0-9.]+ ms ok\n")))
+      << serve.log();
 }
 
 // --allow-origin (repeatable) lets those web origins in, and no other; an
