@@ -11,22 +11,32 @@
 //       "median_s=X min_s=Y output_sha=Z output_bytes=B"
 //   ndp_bench concurrent --host H --port P --function F --keys K1,K2,...
 //                        --calls N [--forbid-ndp]
-//       one client thread per key, each making N calls in a row; prints
-//       "calls=C seconds=S calls_per_s=R"
+//       one client thread per key, each making N calls in a row and checking
+//       that every output equals its first; prints
+//       "calls=C seconds=S calls_per_s=R", then "key=K output_sha=Z" per key
+//   ndp_bench expect --function F --file FILE [--literal WORD]
+//       the output ndp/F gives on an object holding FILE's bytes, computed
+//       here from each function's documented output (func/ndp/*.cpp), not by
+//       running it: wordcount, grep (of a literal WORD of letters and
+//       digits), sha256sum; prints "output_sha=Z output_bytes=B"
 //
 // Every loop is bounded by its arguments; every call has a timeout.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "base/bytes.h"
@@ -143,23 +153,98 @@ int timeCalls(const Target& t, const std::string& input, unsigned warmups, unsig
 
 int concurrent(const Target& t, const std::vector<std::string>& keys, unsigned calls) {
   std::vector<std::thread> clients;
-  std::vector<std::string> errors(keys.size());
+  std::vector<std::string> errors(keys.size()), firsts(keys.size());
   auto start = Clock::now();
   for (size_t i = 0; i < keys.size(); ++i)
     clients.emplace_back([&, i] {
-      for (unsigned c = 0; c < calls && errors[i].empty(); ++c)
-        invoke(t, keys[i], errors[i]);
+      for (unsigned c = 0; c < calls && errors[i].empty(); ++c) {
+        std::string out = invoke(t, keys[i], errors[i]);
+        if (!errors[i].empty()) break;
+        if (c == 0)
+          firsts[i] = std::move(out);
+        else if (out != firsts[i])
+          errors[i] = "output of call " + std::to_string(c + 1) + " on " + keys[i] +
+                      " differs from the first";
+      }
     });
   for (auto& c : clients)
     c.join();
   double s = std::chrono::duration<double>(Clock::now() - start).count();
   for (const auto& e : errors)
     if (!e.empty()) {
-      std::fprintf(stderr, "ndp_bench: %s\n", e.c_str());
+      std::fprintf(stderr, "ndp_bench: %s: %s\n", t.function.c_str(), e.c_str());
       return 1;
     }
   size_t total = keys.size() * calls;
   std::printf("calls=%zu seconds=%.3f calls_per_s=%.3f\n", total, s, total / s);
+  for (size_t i = 0; i < keys.size(); ++i)
+    std::printf("key=%s output_sha=%s\n", keys[i].c_str(), fingerprint(firsts[i]).c_str());
+  return 0;
+}
+
+// ndp/wordcount's output: "<word>\t<count>\n" per distinct word, sorted
+// bytewise; words are runs of bytes that are > 0x20 as a signed char.
+std::string expectedWordcount(std::string_view text) {
+  auto separator = [](char c) { return static_cast<signed char>(c) <= 0x20; };
+  std::unordered_map<std::string_view, uint32_t> counts;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && separator(text[i]))
+      ++i;
+    size_t start = i;
+    while (i < text.size() && !separator(text[i]))
+      ++i;
+    if (i > start) ++counts[text.substr(start, i - start)];
+  }
+  std::vector<std::pair<std::string_view, uint32_t>> sorted(counts.begin(), counts.end());
+  std::sort(sorted.begin(), sorted.end());
+  std::string out;
+  for (const auto& [word, count] : sorted) {
+    out += word;
+    out += '\t';
+    out += std::to_string(count);
+    out += '\n';
+  }
+  return out;
+}
+
+// ndp/grep's output for a literal pattern: the offset of every
+// non-overlapping occurrence, left to right, each followed by a space (what
+// std::regex's iterator finds for a pattern without special characters).
+std::string expectedGrep(std::string_view text, std::string_view word) {
+  std::string out;
+  for (size_t at = text.find(word); at != std::string_view::npos;
+       at = text.find(word, at + word.size())) {
+    out += std::to_string(at);
+    out += ' ';
+  }
+  return out;
+}
+
+int expect(const std::string& function, const std::string& file, const std::string& literal) {
+  std::ifstream f(file, std::ios::binary);
+  if (!f.is_open()) {
+    std::fprintf(stderr, "ndp_bench: cannot read %s\n", file.c_str());
+    return 1;
+  }
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string out;
+  if (function == "wordcount") {
+    out = expectedWordcount(text);
+  } else if (function == "grep") {
+    if (literal.empty() || !std::all_of(literal.begin(), literal.end(),
+                                        [](unsigned char c) { return std::isalnum(c) != 0; })) {
+      std::fprintf(stderr, "ndp_bench: grep's expected output needs --literal of [A-Za-z0-9]\n");
+      return 1;
+    }
+    out = expectedGrep(text, literal);
+  } else if (function == "sha256sum") {
+    out = nearfaas::sha256Hex(std::string_view(text));
+  } else {
+    std::fprintf(stderr, "ndp_bench: no expected output for %s\n", function.c_str());
+    return 1;
+  }
+  std::printf("output_sha=%s output_bytes=%zu\n", fingerprint(out).c_str(), out.size());
   return 0;
 }
 
@@ -206,6 +291,15 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1u, 1000u));
   cc->callback([&] { status = concurrent(t, keys, calls); });
+
+  std::string file, literal;
+  auto* ex = app.add_subcommand("expect", "a function's output on a file, computed here");
+  ex->add_option("--function", t.function)
+      ->required()
+      ->check(CLI::IsMember({"wordcount", "grep", "sha256sum"}));
+  ex->add_option("--file", file, "the object's bytes")->required();
+  ex->add_option("--literal", literal, "grep: the word searched for");
+  ex->callback([&] { status = expect(t.function, file, literal); });
 
   CLI11_PARSE(app, argc, argv);
   return status;

@@ -28,5 +28,18 @@ TEST(CostModel, SlowerLinksOffloadSmallerObjects) {
   EXPECT_LT(cheap.minObjectBytes(4096, 4096), slow.minObjectBytes(4096, 4096));
 }
 
+TEST(CostModel, OffloadsFromTheThresholdOnOrEverythingWhenForced) {
+  CostModel m;
+  m.fixedCost = std::chrono::milliseconds(10);
+  m.linkBitsPerSecond = 1e9;
+  uint64_t threshold = m.minObjectBytes(4096, 500'000);
+  EXPECT_FALSE(m.offloads(threshold - 1, 4096, 500'000));
+  EXPECT_TRUE(m.offloads(threshold, 4096, 500'000));
+  // --ndp-force-offload: whatever the sizes (the benchmark's crossover sweep).
+  m.forceOffload = true;
+  EXPECT_TRUE(m.offloads(1, 4096, 500'000));
+  EXPECT_TRUE(m.offloads(threshold - 1, 4096, 500'000));
+}
+
 }  // namespace
 }  // namespace nearfaas::ndp

@@ -20,6 +20,7 @@ struct NdpArgs {
   std::string endpoint = "127.0.0.1:0";
   std::string linkRate = "1gbit";
   unsigned fixedCostUs = 0;  // 0: the cost model's default
+  bool forceOffload = false;
 };
 
 struct ServeArgs {
@@ -59,6 +60,7 @@ Result<std::unique_ptr<ndp::Offloader>> startOffloader(const NdpArgs& a, sched::
   if (!rate) return std::unexpected(rate.error());
   settings.cost.linkBitsPerSecond = *rate;
   if (a.fixedCostUs) settings.cost.fixedCost = std::chrono::microseconds(a.fixedCostUs);
+  settings.cost.forceOffload = a.forceOffload;
   size_t colon = a.endpoint.rfind(':');
   settings.endpoint.host = a.endpoint.substr(0, colon);
   if (colon != std::string::npos) {
@@ -71,11 +73,25 @@ Result<std::unique_ptr<ndp::Offloader>> startOffloader(const NdpArgs& a, sched::
   auto offloader = ndp::Offloader::start(*rados, settings);
   if (!offloader) return std::unexpected(offloader.error());
   node.scheduler().setOffloader(offloader->get());
-  spdlog::info(
-      "ndp: storage calls offload to the storage runtimes; deltas served on {}; objects under "
-      "{} bytes (at {}) run locally",
-      (*offloader)->endpointAddress(), settings.cost.minObjectBytes(0, 0), a.linkRate);
+  if (a.forceOffload)
+    spdlog::info(
+        "ndp: every storage call offloads to the storage runtimes (--ndp-force-offload; the cost "
+        "model would keep objects under {} bytes at {} local); deltas served on {}",
+        settings.cost.minObjectBytes(0, 0), a.linkRate, (*offloader)->endpointAddress());
+  else
+    spdlog::info(
+        "ndp: storage calls offload to the storage runtimes; deltas served on {}; objects under "
+        "{} bytes (at {}) run locally",
+        (*offloader)->endpointAddress(), settings.cost.minObjectBytes(0, 0), a.linkRate);
   return offloader;
+}
+
+void logOffloads(const ndp::Offloader& offloader) {
+  auto s = offloader.stats();
+  spdlog::info(
+      "ndp: storage calls: {} offloaded, {} kept local by the cost model, {} during a back-off, "
+      "{} refused, {} failed",
+      s.offloaded, s.small, s.backoff, s.refused, s.failed);
 }
 #endif
 
@@ -119,6 +135,7 @@ int serve(ServeArgs a) {
   server->reset();
   node->reset();  // waits for calls still running (each ends by its deadline at the latest)
 #if NEARFAAS_WITH_CEPH
+  if (*offloader) logOffloads(**offloader);
   offloader->reset();  // after the scheduler, which used it
 #endif
   return 0;
@@ -176,6 +193,9 @@ void addServeCommand(CLI::App& app, int& exitStatus) {
       ->capture_default_str();
   s->add_option("--ndp-fixed-cost-us", a->ndp.fixedCostUs,
                 "fixed cost of one offload in microseconds, for the cost model (default 10000)");
+  s->add_flag("--ndp-force-offload", a->ndp.forceOffload,
+              "offload every storage call, whatever the cost model says (for measuring where "
+              "offloading pays); refused or failed calls still run here");
   a->node.addTo(*s, true);
   s->callback([a, &exitStatus] { exitStatus = serve(*a); });
 }

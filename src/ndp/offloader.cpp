@@ -43,6 +43,10 @@ uint64_t CostModel::minObjectBytes(uint64_t deltaBytes, uint64_t resultBytes) co
   return static_cast<uint64_t>(std::ceil(fixedBytes)) + deltaBytes + resultBytes;
 }
 
+bool CostModel::offloads(uint64_t objectBytes, uint64_t deltaBytes, uint64_t resultBytes) const {
+  return forceOffload || objectBytes >= minObjectBytes(deltaBytes, resultBytes);
+}
+
 Result<std::unique_ptr<Offloader>> Offloader::start(storage::RadosStore& store,
                                                     OffloaderSettings settings) {
   auto endpoint = DeltaEndpoint::start(settings.endpoint);
@@ -99,8 +103,11 @@ std::optional<int32_t> Offloader::offload(faaslet::Faaslet& caller,
     if (auto it = resultBytes_.find(function); it != resultBytes_.end())
       expectedResult = it->second;
   }
-  if (info->size < settings_.cost.minObjectBytes(outBytes, expectedResult)) {
+  const uint64_t threshold = settings_.cost.minObjectBytes(outBytes, expectedResult);
+  if (!settings_.cost.offloads(info->size, outBytes, expectedResult)) {
     count(&OffloaderStats::small);
+    spdlog::debug("ndp: {} runs locally: {} bytes, the cost model offloads from {}", where,
+                  info->size, threshold);
     return std::nullopt;
   }
   std::string whyNot;
@@ -114,10 +121,15 @@ std::optional<int32_t> Offloader::offload(faaslet::Faaslet& caller,
       std::lock_guard l(statsMutex_);
       resultBytes_[function] = resultSize;
     }
-    spdlog::debug(
-        "ndp: {} ran near the data ({} bytes) in {:.2f} ms", where, info->size,
+    // One line per offload, written at once, so that whoever reads the log
+    // (scripts/bench-ndp.sh counts them) has it before the caller's answer:
+    // next to an exec round trip, one write costs nothing.
+    spdlog::info(
+        "ndp: {} ran near the data ({} bytes; the cost model's threshold {} bytes{}) in {:.2f} ms",
+        where, info->size, threshold, info->size < threshold ? ", offload forced" : "",
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count());
+    spdlog::default_logger()->flush();
     return rv;
   }
   if (refusedForLoad) {

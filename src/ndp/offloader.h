@@ -32,9 +32,9 @@ namespace nearfaas::ndp {
 // moving what the call changed back (its result: for the first offload of a
 // function estimated as the delta's size, then the size of that function's
 // last result). A call is offloaded iff
-//     object bytes > fixedCost * link rate + delta bytes + result bytes
-// and the storage side has not refused for load (or lacked a runtime)
-// within `refusalBackoff`.
+//     object bytes >= fixedCost * link rate + delta bytes + result bytes
+// (or `forceOffload` is set) and the storage side has not refused for load
+// (or lacked a runtime) within `refusalBackoff`.
 struct CostModel {
   double linkBitsPerSecond = 1e9;  // compute <-> storage link
   // Fixed overhead of an offload. scripts/bench-ndp.sh measures where
@@ -44,10 +44,17 @@ struct CostModel {
   // After the storage side refused for load (or had no runtime), run
   // locally this long.
   std::chrono::milliseconds refusalBackoff{1000};
+  // Offload every storage call on an object that exists, whatever its size
+  // (`serve --ndp-force-offload`): for measuring where offloading pays
+  // (scripts/bench-ndp.sh). Refusals and failures still run locally, and
+  // the back-off after a refusal still applies.
+  bool forceOffload = false;
 
   // Smallest object worth offloading with a delta of `deltaBytes` and an
   // expected result of `resultBytes`.
   uint64_t minObjectBytes(uint64_t deltaBytes, uint64_t resultBytes) const;
+  // Whether a call on an object of `objectBytes` is offloaded.
+  bool offloads(uint64_t objectBytes, uint64_t deltaBytes, uint64_t resultBytes) const;
 };
 
 struct OffloaderSettings {

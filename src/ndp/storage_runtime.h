@@ -101,8 +101,10 @@ class StorageRuntime {
   using Clock = std::chrono::steady_clock;
   StorageRuntime(sched::Node& node, StorageRuntimeSettings settings);
   void serve(Socket conn);
-  // `hold`: when the verdict must be on its way to the class.
-  OffloadReply handle(int classFd, const ClassRequest& forwarded, Deadline hold);
+  // `hold`: when the verdict must be on its way to the class. `ran`: how
+  // long the Faaslet ran the function (zero if it did not).
+  OffloadReply handle(int classFd, const ClassRequest& forwarded, Deadline hold,
+                      Clock::duration& ran);
   // Why the runtime will not serve this request at all (nullopt: it may).
   std::optional<std::string> untrusted(const ClassRequest& forwarded) const;
   // Queues a load of the request's function (once per function and code);
