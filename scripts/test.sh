@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/build.sh
 echo "== unit and end-to-end tests"
 # Includes the Ceph tests (label ceph, about 2 min): the RADOS store, the
-# object class in a real OSD and NDP in a two-host topology of network
-# namespaces; they bring up their own clusters with scripts/ceph.sh and fail
+# object class in a real OSD, the offloader through it, and NDP in a two-host
+# topology of network namespaces; they bring up their own clusters with scripts/ceph.sh and fail
 # if Ceph cannot start.
 ctest --test-dir build --output-on-failure -j 2 -E '^spectest$'
 echo "== WebAssembly spec tests"

@@ -84,11 +84,15 @@ TEST_F(NodeTest, DemoFunctions) {
   EXPECT_EQ(text(call("demo", "echo", "").output), "");
 }
 
-TEST_F(NodeTest, NdpFunctionsOnOneHost) {
+// The NDP functions' outputs on the directory store. It has no offloader:
+// every storage call runs in the calling Faaslet, with forbid_ndp or without
+// (which must change nothing there). Offloaded against local runs:
+// ndp_offloader_test.cpp.
+TEST_F(NodeTest, NdpFunctionsRunLocallyOnTheDirectoryStore) {
   for (const char* f : {"put", "get", "wordcount", "grep", "substr", "sha256sum"})
     add("ndp", f);
   for (bool forbid : {false, true}) {
-    SCOPED_TRACE(forbid ? "forbid_ndp" : "ndp");
+    SCOPED_TRACE(forbid ? "forbid_ndp" : "NDP allowed (no offloader)");
     EXPECT_EQ(text(call("ndp", "put", "key v1 v2 v3", forbid).output), "OK");
     EXPECT_EQ(text(call("ndp", "get", "key", forbid).output), "v1 v2 v3");
     EXPECT_EQ(text(call("ndp", "wordcount", "key", forbid).output), "v1\t1\nv2\t1\nv3\t1\n");

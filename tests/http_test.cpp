@@ -107,8 +107,11 @@ TEST_F(HttpTest, EveryFunctionSynchronously) {
     EXPECT_EQ(r.body, e.output) << e.function;
     EXPECT_TRUE(r.header("X-Call-Id"));
   }
+  // forbid_ndp in the request is accepted; this node's directory store has
+  // no offloader, so both rounds run the storage calls locally (offloaded
+  // against local: ndp_offloader_test.cpp).
   for (bool forbid : {false, true}) {
-    SCOPED_TRACE(forbid ? "forbid_ndp" : "ndp");
+    SCOPED_TRACE(forbid ? "forbid_ndp" : "NDP allowed (no offloader)");
     auto put = s().call("ndp", "put", "key v1 v2 v3", forbid);
     EXPECT_EQ(put.status, 200u) << put.body;
     EXPECT_EQ(put.body, "OK");
@@ -134,6 +137,8 @@ TEST_F(HttpTest, EveryFunctionAsynchronously) {
                                  {"demo", "chain", "6", chainOutput(6)}};
   for (const Expected& e : ndpCalls())
     calls.push_back(e);
+  // forbid_ndp is accepted and kept in the call's status (everything runs
+  // locally on this directory store either way).
   std::vector<uint64_t> ids;
   for (bool forbid : {false, true})
     for (const Expected& e : calls)

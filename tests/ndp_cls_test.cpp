@@ -3,7 +3,7 @@
 // a RADOS exec on an object reaches a storage runtime stand-in listening on
 // the unix socket, which reads and writes the object through the class.
 // (The stand-in plays the runtime's side of the protocol; the real storage
-// runtime is tested against the same class once it exists.)
+// runtime runs against the same class in ndp_offloader_ceph and ndp_topology.)
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>

@@ -22,6 +22,7 @@
 #include "ndp/messages.h"
 #include "ndp/sockets.h"
 #include "ndp/storage_runtime.h"
+#include "ndp_class_player.h"
 #include "peak_memory.h"
 #include "sched/node.h"
 #include "storage/buckets.h"
@@ -193,33 +194,13 @@ class StorageRuntimeTest : public ::testing::Test {
     return *(*f)->takeDelta();
   }
 
-  // Plays the object class: sends `req`, serves ObjectOps on `object` (or
-  // drops the connection at the first op if `dropAtFirstOp`, or leaves ops
-  // unanswered if `silent`), returns the verdict.
+  // Plays the object class (ndp_class_player.h): sends `req`, serves
+  // ObjectOps on `object` (or drops the connection at the first op if
+  // `dropAtFirstOp`, or leaves ops unanswered if `silent`), returns the verdict.
   Result<OffloadReply> actAsClass(const Bytes& req, const std::string& object,
                                   bool dropAtFirstOp = false, bool silent = false) {
-    auto conn = connectUnix(settings_.socketPath);
-    if (!conn) return std::unexpected(conn.error());
-    // The runtime may refuse a bad request before it has read all of it:
-    // its answer is read even if sending failed.
-    auto sent = sendFrame(conn->fd(), req, deadlineIn(kIo));
-    for (;;) {
-      auto frame = recvFrame(conn->fd(), 1 << 30, deadlineIn(kIo));
-      if (!frame) return std::unexpected(sent ? frame.error() : sent.error());
-      if (messageKind(*frame) == kReplyMessage) return decodeReply(*frame);
-      if (dropAtFirstOp) return fail("dropped");
-      if (silent) continue;
-      auto op = decodeObjectOp(*frame);
-      if (!op) return std::unexpected(op.error());
-      ObjectOpReply reply;
-      reply.size = object.size();
-      if (op->kind == ObjectOp::Read)
-        reply.data.assign(
-            object.begin() + std::min<uint64_t>(op->offset, object.size()),
-            object.begin() + std::min<uint64_t>(op->offset + op->length, object.size()));
-      if (op->kind == ObjectOp::WriteFull) reply.status = -EPERM;
-      sendFrame(conn->fd(), encode(reply), deadlineIn(kIo));
-    }
+    return test::playObjectClass(settings_.socketPath, req, object,
+                                 {.dropAtFirstOp = dropAtFirstOp, .silent = silent, .io = kIo});
   }
 
   test::TempDir dir_;
@@ -230,23 +211,36 @@ class StorageRuntimeTest : public ::testing::Test {
   int32_t funcPtr_ = 0;
 };
 
+// Lets a test hold an offload in the runtime: the caller's endpoint says when
+// the runtime has asked for the delta (it holds an executor slot from before
+// that) and sends the delta only once released.
+struct Hold {
+  std::promise<void> fetched, released;
+};
+
 // Plays the compute worker's delta endpoint for one offload: answers the
-// DeltaFetch with `delta` (after `stall`), takes the result and acks it.
+// DeltaFetch with `delta` (once `hold`, if any, is released), takes the
+// result and acks it.
 class CallerEndpoint {
  public:
-  CallerEndpoint(faaslet::MemoryDelta delta, std::chrono::milliseconds stall = {}) {
+  explicit CallerEndpoint(faaslet::MemoryDelta delta, Hold* hold = nullptr) {
     auto l = listenTcp("127.0.0.1", 0);
     EXPECT_TRUE(l);
     listener_ = std::move(*l);
     address_ = *boundAddress(listener_);
-    thread_ = std::thread([this, delta = std::move(delta), stall] {
+    std::shared_future<void> released;
+    if (hold) released = hold->released.get_future().share();
+    thread_ = std::thread([this, delta = std::move(delta), hold, released] {
       int fd = ::accept(listener_.fd(), nullptr, nullptr);
       if (fd < 0) return;
       Socket conn(fd);
       auto fetch = recvFrame(conn.fd(), 1 << 20, deadlineIn(kIo));
       if (!fetch) return;
       fetched_ = decodeDeltaFetch(*fetch).value_or(DeltaFetch{});
-      std::this_thread::sleep_for(stall);
+      if (hold) {
+        hold->fetched.set_value();
+        released.wait_for(kIo);
+      }
       sendFrame(conn.fd(), encode(delta), deadlineIn(kIo));
       auto res = recvFrame(conn.fd(), 1ull << 32, deadlineIn(kIo));
       if (!res) return;
@@ -273,10 +267,15 @@ class CallerEndpoint {
 
 TEST_F(StorageRuntimeTest, RunsTheCallNearTheObjectAndReturnsItsMemory) {
   startRuntime();
+  // 1 MiB (256 pages) that no page of the function's own memory holds.
+  std::string object;
+  for (int i = 0; object.size() < (1u << 20); ++i)
+    object += "xxaxx-" + std::to_string(100000 + i % 90000);
+  object.resize(1u << 20);
   std::optional<OffloadResult> result;
   {
     CallerEndpoint caller(callerDelta());
-    auto verdict = actAsClass(forwarded(request(caller.address())), "xxaxx-xx");
+    auto verdict = actAsClass(forwarded(request(caller.address())), object);
     ASSERT_TRUE(verdict) << verdict.error().message;
     EXPECT_EQ(verdict->verdict, Verdict::Done) << verdict->reason;
     EXPECT_EQ(caller.fetched(), (DeltaFetch{5, kToken}));
@@ -285,15 +284,22 @@ TEST_F(StorageRuntimeTest, RunsTheCallNearTheObjectAndReturnsItsMemory) {
   ASSERT_TRUE(result);
   EXPECT_EQ(result->returnValue, 7);
   EXPECT_EQ(result->callId, 5u);
-  // The object's bytes were not sent back (only what the function wrote).
-  EXPECT_LT(result->delta.pages.size(), 8u);
+  // The object's pages were not sent back (only what the function wrote):
+  // none of the delta's pages is one of them.
+  EXPECT_LT(result->delta.pages.size(), 32u);
+  const std::string_view data(reinterpret_cast<const char*>(result->delta.data.data()),
+                              result->delta.data.size());
+  for (size_t at = 0; at + 4096 <= object.size(); at += 4096)
+    ASSERT_EQ(data.find(std::string_view(object).substr(at, 4096)), std::string_view::npos)
+        << "the delta carries the object's page at offset " << at;
   // Applied to a Faaslet of the caller's function, the delta carries the finding.
   auto proto = node_->functions().proto("test", "probe");
   auto f = (*proto)->newFaaslet();
   host::CallRequest show{"test", "probe", Bytes{'n', 'd', 'p', '_', 'r', 'e', 's', 'u', 'l', 't'}};
   auto out = (*f)->run(1, show, nullptr, kIo, {&result->delta, nullptr});
   ASSERT_TRUE(out) << out.error().message;
-  EXPECT_EQ(text(out->output), std::to_string(8 * 100 + 6));
+  EXPECT_EQ(text(out->output),
+            std::to_string(object.size() * 100 + std::count(object.begin(), object.end(), 'x')));
   EXPECT_EQ(runtime_->stats().done, 1u);
 }
 
@@ -453,20 +459,25 @@ TEST_F(StorageRuntimeTest, RefusesWhenOverloaded) {
 TEST_F(StorageRuntimeTest, RefusesWhenEverySlotIsBusy) {
   settings_.maxConcurrent = 1;
   startRuntime();
-  CallerEndpoint slow(callerDelta(), std::chrono::milliseconds(1500));
+  Hold hold;
+  auto fetched = hold.fetched.get_future();
+  CallerEndpoint held(callerDelta(), &hold);
   auto first = std::async(std::launch::async,
-                          [&] { return actAsClass(forwarded(request(slow.address())), "xx"); });
-  // Wait until the first request holds the slot.
-  for (int i = 0; i < 500 && !runtime_->refusal(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                          [&] { return actAsClass(forwarded(request(held.address())), "xx"); });
+  // The first request holds the slot once it asks for the caller's memory.
+  ASSERT_EQ(fetched.wait_for(kIo), std::future_status::ready);
+  EXPECT_NE(runtime_->refusal().value_or("").find("slots are busy"), std::string::npos);
   CallerEndpoint unused(callerDelta());
   auto second = actAsClass(forwarded(request(unused.address())), "xx");
+  hold.released.set_value();
   ASSERT_TRUE(second);
   EXPECT_EQ(second->verdict, Verdict::ProcessLocally);
   EXPECT_NE(second->reason.find("slots are busy"), std::string::npos) << second->reason;
   auto v = first.get();
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(v->verdict, Verdict::Done) << v->reason;
+  // The slot is free again.
+  EXPECT_EQ(runtime_->refusal(), std::nullopt);
 }
 
 TEST_F(StorageRuntimeTest, ClassThatGoesAwayFailsTheCallAndTheRuntimeKeepsServing) {
@@ -477,8 +488,7 @@ TEST_F(StorageRuntimeTest, ClassThatGoesAwayFailsTheCallAndTheRuntimeKeepsServin
     EXPECT_FALSE(v);
     EXPECT_FALSE(caller.result());  // nothing was returned to the caller
   }
-  for (int i = 0; i < 500 && runtime_->stats().failed == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(runtime_->waitForVerdicts(1, kIo));
   EXPECT_EQ(runtime_->stats().failed, 1u);
   CallerEndpoint caller(callerDelta());
   auto v = actAsClass(forwarded(request(caller.address())), "x");

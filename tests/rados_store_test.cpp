@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "base/process.h"
+#include "ceph_cluster.h"
 #include "sched/node.h"
 #include "storage/rados_store.h"
 #include "store_contract.h"
@@ -39,63 +40,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kPool = "nearfaas";
 
-// A cluster made by scripts/ceph.sh in a fresh temporary directory; taken
-// down when destroyed.
-class CephCluster {
- public:
-  // Brings the cluster up. On failure, `error` holds the script's output.
-  static std::unique_ptr<CephCluster> start(const std::string& store, std::string& error) {
-    std::string tmpl = (fs::temp_directory_path() / "nf-ceph-test-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) {
-      error = "mkdtemp failed";
-      return nullptr;
-    }
-    std::unique_ptr<CephCluster> cluster(new CephCluster(tmpl));
-    auto up = cluster->run({"up", "--store", store, "--class-dir", NEARFAAS_CEPH_CLASS_DIR,
-                            "--owner-pid", std::to_string(::getpid())});
-    if (!up) {
-      error = up.error().message;
-      return nullptr;
-    }
-    size_t at = up->rfind("ceph-conf=");
-    if (at == std::string::npos) {
-      error = "no ceph-conf= line in:\n" + *up;
-      return nullptr;
-    }
-    std::string conf = up->substr(at + 10);
-    conf.erase(conf.find_last_not_of("\n\r ") + 1);
-    cluster->conf_ = conf;
-    return cluster;
-  }
-
-  ~CephCluster() {
-    auto down = run({"down"});
-    if (!down) ADD_FAILURE() << down.error().message;
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  const fs::path& conf() const { return conf_; }
-
-  // Runs scripts/ceph.sh COMMAND ... --dir <this cluster>; the output, or
-  // the output as the error if it failed.
-  Result<std::string> run(std::vector<std::string> args) const {
-    std::vector<std::string> argv = {NEARFAAS_CEPH_SCRIPT};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.insert(argv.end(), {"--dir", dir_.string()});
-    auto r = runProcess(argv, 180s);
-    if (!r) return std::unexpected(r.error());
-    if (r->exitCode != 0 || r->timedOut)
-      return fail("scripts/ceph.sh ", args.front(), " failed (exit ", r->exitCode,
-                  r->timedOut ? ", timed out" : "", "):\n", r->output);
-    return r->output;
-  }
-
- private:
-  explicit CephCluster(fs::path dir) : dir_(std::move(dir)) {}
-  fs::path dir_;
-  fs::path conf_;
-};
+using nearfaas::test::CephCluster;
 
 // Direct librados access to the test pool, beside the store: to empty it
 // between tests and to see what the store wrote where.

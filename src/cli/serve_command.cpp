@@ -9,6 +9,7 @@
 #include "http/node_server.h"
 #if NEARFAAS_WITH_CEPH
 #include "ndp/offloader.h"
+#include "ndp/rados_class_store.h"
 #endif
 
 namespace nearfaas::cli {
@@ -70,7 +71,7 @@ Result<std::unique_ptr<ndp::Offloader>> startOffloader(const NdpArgs& a, sched::
       return fail("--ndp-endpoint '", a.endpoint, "' is not HOST[:PORT]");
     }
   }
-  auto offloader = ndp::Offloader::start(*rados, settings);
+  auto offloader = ndp::Offloader::start(std::make_unique<ndp::RadosClassStore>(*rados), settings);
   if (!offloader) return std::unexpected(offloader.error());
   node.scheduler().setOffloader(offloader->get());
   if (a.forceOffload)

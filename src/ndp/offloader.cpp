@@ -32,11 +32,11 @@ int64_t steadyNowNs() {
       .count();
 }
 
-uint64_t deltaBytes(const faaslet::MemoryDelta& d) {
+}  // namespace
+
+uint64_t deltaLinkBytes(const faaslet::MemoryDelta& d) {
   return d.data.size() + d.pages.size() * 4 + d.globals.size() * 9;
 }
-
-}  // namespace
 
 uint64_t CostModel::minObjectBytes(uint64_t deltaBytes, uint64_t resultBytes) const {
   double fixedBytes = std::chrono::duration<double>(fixedCost).count() * linkBitsPerSecond / 8;
@@ -47,17 +47,17 @@ bool CostModel::offloads(uint64_t objectBytes, uint64_t deltaBytes, uint64_t res
   return forceOffload || objectBytes >= minObjectBytes(deltaBytes, resultBytes);
 }
 
-Result<std::unique_ptr<Offloader>> Offloader::start(storage::RadosStore& store,
+Result<std::unique_ptr<Offloader>> Offloader::start(std::unique_ptr<ObjectClassStore> objects,
                                                     OffloaderSettings settings) {
   auto endpoint = DeltaEndpoint::start(settings.endpoint);
   if (!endpoint) return std::unexpected(endpoint.error());
   return std::unique_ptr<Offloader>(
-      new Offloader(store, std::move(settings), std::move(*endpoint)));
+      new Offloader(std::move(objects), std::move(settings), std::move(*endpoint)));
 }
 
-Offloader::Offloader(storage::RadosStore& store, OffloaderSettings settings,
+Offloader::Offloader(std::unique_ptr<ObjectClassStore> objects, OffloaderSettings settings,
                      std::unique_ptr<DeltaEndpoint> endpoint)
-    : store_(store), settings_(std::move(settings)), endpoint_(std::move(endpoint)) {}
+    : store_(std::move(objects)), settings_(std::move(settings)), endpoint_(std::move(endpoint)) {}
 
 Offloader::~Offloader() = default;
 
@@ -79,7 +79,7 @@ std::optional<int32_t> Offloader::offload(faaslet::Faaslet& caller,
     count(&OffloaderStats::backoff);
     return std::nullopt;
   }
-  auto info = store_.stat(request.user, call.key);
+  auto info = store_->stat(request.user, call.key);
   if (!info) {
     // A missing object: the local run gives the function's own answer.
     if (info.error().code != storage::StoreErrorCode::NotFound) {
@@ -97,7 +97,7 @@ std::optional<int32_t> Offloader::offload(faaslet::Faaslet& caller,
     return std::nullopt;
   }
   const std::string function = request.user + "/" + request.function;
-  uint64_t outBytes = deltaBytes(*delta), expectedResult = outBytes;
+  uint64_t outBytes = deltaLinkBytes(*delta), expectedResult = outBytes;
   {
     std::lock_guard l(statsMutex_);
     if (auto it = resultBytes_.find(function); it != resultBytes_.end())
@@ -164,8 +164,8 @@ std::optional<int32_t> Offloader::exchange(faaslet::Faaslet& caller,
   // From here on every return goes through finish(): the endpoint forgets the
   // call, and a result arriving later is refused.
   auto deadline = std::chrono::steady_clock::now() + settings_.execTimeout;
-  auto exec = store_.execClass(request.user, call.key, "nearfaas", "offload_ro", encode(out),
-                               deadline, [] { return wasm::deadlinePassed(); });
+  auto exec = store_->execClass(request.user, call.key, "nearfaas", "offload_ro", encode(out),
+                                deadline, [] { return wasm::deadlinePassed(); });
   auto result = endpoint_->finish(out.callId);
   if (wasm::deadlinePassed())
     throw wasm::HostTrap(wasm::TrapKind::Timeout,
@@ -201,7 +201,7 @@ std::optional<int32_t> Offloader::exchange(faaslet::Faaslet& caller,
     whyNot = "the result's globals do not match the function";
     return std::nullopt;
   }
-  resultSize = deltaBytes(result->delta) + result->output.size() + result->stdoutText.size() +
+  resultSize = deltaLinkBytes(result->delta) + result->output.size() + result->stdoutText.size() +
                result->stderrText.size();
   if (auto r = caller.applyDelta(result->delta); !r)
     throw wasm::HostTrap(wasm::TrapKind::Host,

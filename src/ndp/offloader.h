@@ -13,18 +13,44 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 #include "ndp/delta_endpoint.h"
 #include "sched/offload.h"
-#include "storage/rados_store.h"
+#include "storage/object_store.h"
 
 namespace nearfaas::ndp {
+
+// What the offloader needs of the object store: an object's size, and a
+// method of an object class run on the storage node that holds the object.
+// In a worker, RADOS (RadosClassStore, ndp/rados_class_store.h); a test may
+// play the object class in process instead.
+class ObjectClassStore {
+ public:
+  virtual ~ObjectClassStore() = default;
+  virtual storage::StoreResult<storage::ObjectInfo> stat(std::string_view bucket,
+                                                         std::string_view key) = 0;
+  // Runs `method` of class `cls` on the object with `input`: its output. As
+  // storage::RadosStore::execClass: waits until `deadline`, polling
+  // `abandon`; a missing object is NotFound, giving up or a failed method Io.
+  virtual storage::StoreResult<Bytes> execClass(std::string_view bucket, std::string_view key,
+                                                const char* cls, const char* method,
+                                                std::span<const uint8_t> input,
+                                                std::chrono::steady_clock::time_point deadline,
+                                                const std::function<bool()>& abandon) = 0;
+};
+
+// Bytes a memory delta (or a result's) moves over the link, as the cost
+// model counts them.
+uint64_t deltaLinkBytes(const faaslet::MemoryDelta& delta);
 
 // The cost model. Offloading saves moving the object over the link from the
 // storage nodes; it costs a fixed overhead (exec round trip, restoring a
@@ -75,8 +101,8 @@ struct OffloaderStats {
 
 class Offloader final : public sched::StorageOffloader {
  public:
-  // `store` (the node's store) outlives the offloader.
-  static Result<std::unique_ptr<Offloader>> start(storage::RadosStore& store,
+  // `objects`: the node's objects (RADOS in a worker).
+  static Result<std::unique_ptr<Offloader>> start(std::unique_ptr<ObjectClassStore> objects,
                                                   OffloaderSettings settings);
   ~Offloader() override;
 
@@ -87,7 +113,7 @@ class Offloader final : public sched::StorageOffloader {
   const std::string& endpointAddress() const { return endpoint_->address(); }
 
  private:
-  Offloader(storage::RadosStore& store, OffloaderSettings settings,
+  Offloader(std::unique_ptr<ObjectClassStore> objects, OffloaderSettings settings,
             std::unique_ptr<DeltaEndpoint> endpoint);
   // Runs the exchange once the decision is made; nullopt with the reason.
   std::optional<int32_t> exchange(faaslet::Faaslet& caller, const host::CallRequest& request,
@@ -95,7 +121,7 @@ class Offloader final : public sched::StorageOffloader {
                                   faaslet::MemoryDelta delta, std::string& whyNot,
                                   bool& refusedForLoad, uint64_t& resultSize);
 
-  storage::RadosStore& store_;
+  std::unique_ptr<ObjectClassStore> store_;
   OffloaderSettings settings_;
   std::unique_ptr<DeltaEndpoint> endpoint_;
   std::atomic<uint64_t> nextCallId_{1};

@@ -336,6 +336,7 @@ void StorageRuntime::serve(Socket conn) {
      : reply.verdict == Verdict::Failed ? stats_.failed
                                         : stats_.refused)++;
   }
+  verdicts_.notify_all();
   (void)sendFrame(conn.fd(), encode(reply), deadlineIn(settings_.ioTimeout));
 }
 
@@ -499,6 +500,11 @@ void StorageRuntime::loaderLoop() {
 bool StorageRuntime::waitForLoads(std::chrono::milliseconds timeout) {
   std::unique_lock l(mutex_);
   return loadsIdle_.wait_for(l, timeout, [&] { return loadQueue_.empty() && !loaderBusy_; });
+}
+
+bool StorageRuntime::waitForVerdicts(uint64_t count, std::chrono::milliseconds timeout) {
+  std::unique_lock l(mutex_);
+  return verdicts_.wait_for(l, timeout, [&] { return stats_.received >= count; });
 }
 
 std::optional<std::string> StorageRuntime::rememberedFailure(const std::string& key) {

@@ -96,6 +96,9 @@ class StorageRuntime {
   // Waits until no function load is queued or running; false if `timeout`
   // passed first.
   bool waitForLoads(std::chrono::milliseconds timeout);
+  // Waits until `count` requests have had their verdict (stats().received);
+  // false if `timeout` passed first.
+  bool waitForVerdicts(uint64_t count, std::chrono::milliseconds timeout);
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -130,7 +133,7 @@ class StorageRuntime {
   std::deque<Load> loadQueue_;
   std::set<std::string> loading_;  // keys queued or being loaded
   bool loaderBusy_ = false, stopping_ = false;
-  std::condition_variable loadWork_, loadsIdle_;
+  std::condition_variable loadWork_, loadsIdle_, verdicts_;
   struct Failure {
     std::string key, why;
     Clock::time_point at;
