@@ -1,16 +1,8 @@
 #include "ndp/delta_endpoint.h"
 
-#include <openssl/crypto.h>
+#include "base/bytes.h"
 
 namespace nearfaas::ndp {
-
-namespace {
-// Whether `given` is `token`, in time that does not depend on where they differ.
-bool sameToken(const std::string& token, const std::string& given) {
-  return token.size() == given.size() &&
-         CRYPTO_memcmp(token.data(), given.data(), token.size()) == 0;
-}
-}  // namespace
 
 Result<std::unique_ptr<DeltaEndpoint>> DeltaEndpoint::start(DeltaEndpointSettings settings) {
   std::unique_ptr<DeltaEndpoint> e(new DeltaEndpoint(std::move(settings)));
@@ -61,7 +53,7 @@ void DeltaEndpoint::serve(Socket conn) {
   {
     std::lock_guard l(mutex_);
     auto it = pending_.find(fetch->callId);
-    if (it != pending_.end() && sameToken(it->second.token, fetch->token)) {
+    if (it != pending_.end() && constantTimeEqual(it->second.token, fetch->token)) {
       if (it->second.fetched) {
         why = "the memory of offload " + std::to_string(fetch->callId) + " was fetched already";
       } else {
@@ -87,7 +79,7 @@ void DeltaEndpoint::serve(Socket conn) {
     std::lock_guard l(mutex_);
     auto it = pending_.find(result->callId);
     if (it != pending_.end() && result->callId == fetch->callId &&
-        sameToken(it->second.token, result->token)) {
+        constantTimeEqual(it->second.token, result->token)) {
       if (it->second.result) {
         notTaken = "a result of offload " + std::to_string(result->callId) + " came already";
       } else {
