@@ -2,6 +2,8 @@
 // ::input) and the Faaslet's file view (fd 3 and up, WasiContext::files).
 // An instance without a file view has stdio only: no preopened directory, so
 // no path reaches anything.
+// Also Faasm's descriptor duplication, env.dup and env.__wasi_fd_dup, which
+// works on the same descriptors.
 #include <algorithm>
 
 #include "host/wasi_abi.h"
@@ -132,7 +134,7 @@ uint32_t fdRenumber(Instance& inst, uint32_t from, uint32_t to) {
 // answers the new descriptor, or -1.
 uint32_t fdDup(Instance& inst, uint32_t fd, uint32_t resultPtr) {
   return withFiles(inst, [&](FileView& files) {
-    auto to = files.dup(fd);
+    auto to = files.dup(fd, 0);
     if (!to) return code(to.error());
     try {
       store<uint32_t>(inst, resultPtr, *to);
@@ -147,7 +149,7 @@ uint32_t fdDup(Instance& inst, uint32_t fd, uint32_t resultPtr) {
 uint32_t dup(Instance& inst, uint32_t fd) {
   FileView* files = context(inst).files;
   if (!files) return UINT32_MAX;
-  auto to = files->dup(fd);
+  auto to = files->dup(fd, 0);
   return to ? *to : UINT32_MAX;
 }
 
