@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -36,11 +37,13 @@ std::string text(const Bytes& b) {
 class NodeTest : public ::testing::Test {
  protected:
   static constexpr unsigned kSlots = 2;
+  static constexpr uint64_t kSharedWriteLimit = 1 << 20;  // the node's local shared copies
   void SetUp() override {
     sched::NodeConfig c;
     c.dataDir = dir_.path();
     c.codeCacheDir = test::testCacheDir();
     c.faaslet.files.maxScratchBytes = 4 << 20;
+    c.localShared.maxBytes = kSharedWriteLimit;
     c.scheduler.slots = kSlots;
     c.scheduler.callTimeout = std::chrono::seconds(20);
     c.faaslet.maxMemoryPages = 4096;  // 256 MiB
@@ -306,45 +309,175 @@ TEST_F(FileViewTest, ScratchFilesWorkAndDoNotOutliveTheCall) {
             "rmdir: ok\n"
             "seek+read: 34\n"
             "write /tmp/keep: ok\n"
-            "list /: b.txt,shared,tmp\n");
+            "list /: b.txt,etc,shared,tmp\n");
   // The next calls (on either Faaslet of the pool) find an empty scratch tree.
   for (int i = 0; i < 3; ++i)
     EXPECT_EQ(run("leftover"), "leftover: clean\nlist /tmp: \n");
 }
 
-TEST_F(FileViewTest, SharedFilesAreReadOnly) {
+TEST_F(FileViewTest, SharedFilesAreReadAndChangedLocally) {
+  EXPECT_EQ(run("state"), "state: hello\n");
   EXPECT_EQ(run("shared"),
             "read /shared: hello\n"
             "read faasm://: hello\n"
             "list /shared/data: greeting.txt,other\n"
-            "write shared: errno 69\n"  // EROFS
-            "unlink shared: errno 69\n"
-            "mkdir in shared: errno 69\n"
-            "create in shared: errno 69\n"
+            "write shared: ok\n"
+            "unlink shared: ok\n"
+            "mkdir in shared: ok\n"
+            "create in shared: ok\n"
             "rmdir /shared: errno 10\n"     // EBUSY
             "missing shared: errno 44\n");  // ENOENT
   EXPECT_EQ(text(*node_->objects().get(storage::kSharedFilesBucket, "data/greeting.txt")), "hello");
-  EXPECT_EQ(run("state"), "state: hello\n");
+}
+
+// Faasm's runtime root: /etc files, read-only; working directory "/";
+// Faasm's environment.
+TEST_F(FileViewTest, RuntimeRootWorkingDirectoryAndEnvironment) {
+  auto file = [](std::string_view name) {
+    for (const auto& f : host::FileView::runtimeRootFiles()) {
+      if (f.name != name) continue;
+      std::string flat(f.contents);
+      std::replace(flat.begin(), flat.end(), '\n', '|');
+      return std::to_string(f.contents.size()) + " " + flat;
+    }
+    ADD_FAILURE() << name;
+    return std::string();
+  };
+  std::string expected = "hosts: " + file("hosts") + "\n" + "passwd: " + file("passwd") + "\n" +
+                         "resolv.conf: " + file("resolv.conf") + "\n" +
+                         "write /etc/hosts: errno 2\n"  // EACCES
+                         "append /etc/passwd: errno 2\n"
+                         "create /etc/new: errno 2\n"
+                         "unlink /etc/resolv.conf: errno 2\n"
+                         "rmdir /etc: errno 2\n"
+                         "rename /etc/hosts: errno 2\n"
+                         "getcwd: /\n"
+                         "relative etc/hosts: " +
+                         file("hosts") + "\n" +
+                         "chdir /etc: ok\n"
+                         "getcwd after chdir: /etc\n"
+                         "relative passwd: " +
+                         file("passwd") + "\n";
+  for (const auto& kv : host::faasmEnvironment()) {
+    size_t eq = kv.find('=');
+    expected += kv.substr(0, eq) + ": " + kv.substr(eq + 1) + "\n";
+  }
+  expected += "HOME: (unset)\n";
+  EXPECT_EQ(run("root"), expected);
+}
+
+TEST_F(FileViewTest, DupSharesTheOffset) {
+  EXPECT_EQ(run("dup"),
+            "fds: 4 5 6 rc 0\n"  // the lowest free descriptors
+            "read fd: 012\n"
+            "read dup: 345\n"
+            "read fd_dup: 678\n"
+            "offset of fd: 9\n"
+            "after close, seek dup, read fd_dup: 123\n"
+            "dup closed fd: -1\n"
+            "fd_dup bad fd: 8\n"  // EBADF
+            "dup stdout: -1\n");
+}
+
+TEST_F(FileViewTest, MmapOfFiles) {
+  EXPECT_EQ(run("mmap"),
+            "map whole: mapped file contents\n"
+            "map from 7: file contents, zero past the end: 1\n"
+            "file after writing the region: m\n"  // private: the file is unchanged
+            "page aligned: 0 0\n"
+            "closed fd: -1\n"
+            "write-only fd: -1\n"
+            "directory: -1\n"
+            "map shared file: hello\n");
+}
+
+// Faasm's demo: a shared-file write, then reads in later calls on this node
+// (through the pool, and in another Faaslet on another thread); the store's
+// originals never change.
+TEST_F(FileViewTest, SharedWritesAreLocalToTheNode) {
+  EXPECT_EQ(run("sharedwrite"),
+            "stat faasm://some_dir: errno 44\n"
+            "mkdir faasm://some_dir: ok\n"
+            "write faasm://some_dir/test_file.txt: ok\n"
+            "read it back: This is some dummy content\n"
+            "overwrite original: ok\n"
+            "read original: changed+appended\n"
+            "rename original: ok\n"
+            "unlink moved: ok\n"
+            "list faasm://data: greeting.txt\n"
+            "mkdir again: errno 20\n");  // EEXIST
+  const std::string later =
+      "read faasm://some_dir/test_file.txt: This is some dummy content\n"
+      "read faasm://data/greeting.txt: changed+appended\n"
+      "read faasm://data/other: errno 44\n"
+      "list /shared: data,some_dir\n"
+      "list /shared/data: greeting.txt\n";
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(run("sharedread"), later);
+
+  // A Faaslet of its own, on a thread of its own.
+  struct Services : host::CallServices {
+    explicit Services(sched::Node& n) : node(n) {}
+    Result<uint32_t> chain(CallRequest) override { return fail("no chaining here"); }
+    Result<CallOutcome> await(uint32_t) override { return fail("no chaining here"); }
+    state::StateStore& state() override { return node.state(); }
+    storage::ObjectStore& objects() override { return node.objects(); }
+    host::LocalSharedFiles* localSharedFiles() override { return &node.localSharedFiles(); }
+    sched::Node& node;
+  } services(*node_);
+  auto proto = node_->functions().proto("test", "files");
+  ASSERT_TRUE(proto) << proto.error().message;
+  auto faaslet = (*proto)->newFaaslet();
+  ASSERT_TRUE(faaslet) << faaslet.error().message;
+  CallRequest req;
+  req.user = "test";
+  req.function = "files";
+  req.input = Bytes{'s', 'h', 'a', 'r', 'e', 'd', 'r', 'e', 'a', 'd'};
+  Result<CallOutcome> other = fail("not run");
+  std::thread t(
+      [&] { other = (*faaslet)->run(1, req, &services, std::chrono::milliseconds(20'000)); });
+  t.join();
+  ASSERT_TRUE(other) << other.error().message;
+  EXPECT_EQ(text(other->output), later);
+
+  EXPECT_EQ(text(*node_->objects().get(storage::kSharedFilesBucket, "data/greeting.txt")), "hello");
+  EXPECT_EQ(text(*node_->objects().get(storage::kSharedFilesBucket, "data/other")), "x");
+  EXPECT_EQ(node_->objects().list(storage::kSharedFilesBucket, "")->size(), 2u);
+}
+
+TEST_F(FileViewTest, SharedWritesAreBounded) {
+  // The node keeps kSharedWriteLimit bytes of local copies: the write of the
+  // block that would pass it fails with ENOSPC.
+  const uint64_t blocks = kSharedWriteLimit / (64 * 1024);
+  EXPECT_EQ(run("sharedfill"),
+            "fill: " + std::to_string(blocks * 64 * 1024) + " bytes, errno 51\n");
+  EXPECT_EQ(node_->localSharedFiles().bytes(), blocks * 64 * 1024);
+  EXPECT_FALSE(node_->objects().stat(storage::kSharedFilesBucket, "big"));
 }
 
 TEST_F(FileViewTest, NoPathLeavesTheView) {
   // A symlink planted in the store's own directory, pointing at a host file.
   std::filesystem::create_symlink(
       "/etc/hostname", dir_.path() / "store" / storage::kSharedFilesBucket / "data" / "link");
+  std::string passwdStart;
+  for (const auto& f : host::FileView::runtimeRootFiles())
+    if (f.name == "passwd") passwdStart = f.contents.substr(0, 15);
   EXPECT_EQ(run("escape"),
             "../etc/passwd: errno 76\n"  // ENOTCAPABLE
             "/../../etc/passwd: errno 76\n"
-            "/etc/passwd: errno 44\n"  // the view has no /etc
-            "/shared/../../etc/passwd: errno 76\n"
-            "/tmp/../../../proc/self/environ: errno 76\n"
-            "faasm://../../../etc/passwd: errno 76\n"
-            "/shared/../../../../../../etc/hostname: errno 76\n"
-            "/shared/data/link: errno 29\n"  // EIO: the store refuses to follow it
-            "symlink: errno 63\n"            // EPERM
-            "/tmp/link: errno 44\n"
-            "write /tmp/t: ok\n"
-            "link: errno 63\n"
-            "list /..: errno 76\n");
+            "/etc/passwd: OPENED " +
+                passwdStart +
+                "\n"  // the runtime root's own
+                "/shared/../../etc/passwd: errno 76\n"
+                "/tmp/../../../proc/self/environ: errno 76\n"
+                "faasm://../../../etc/passwd: errno 76\n"
+                "/shared/../../../../../../etc/hostname: errno 76\n"
+                "/shared/data/link: errno 29\n"  // EIO: the store refuses to follow it
+                "symlink: errno 63\n"            // EPERM
+                "/tmp/link: errno 44\n"
+                "write /tmp/t: ok\n"
+                "link: errno 63\n"
+                "list /..: errno 76\n");
 }
 
 TEST_F(FileViewTest, ScratchSpaceIsBounded) {

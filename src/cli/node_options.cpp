@@ -89,6 +89,16 @@ void NodeOptions::addTo(CLI::App& app, bool running) {
                  "it opens fail with ENOMEM")
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
+  app.add_option("--max-shared-write-bytes", localShared.maxBytes,
+                 "bytes of shared files (faasm:// and /shared paths) that calls on this node "
+                 "changed: local copies every later call here sees, kept while the node runs "
+                 "(the originals are never changed); past it writes fail with ENOSPC")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  app.add_option("--max-shared-write-entries", localShared.maxEntries,
+                 "shared files and directories that calls on this node created, changed or "
+                 "removed (local copies); past it such changes fail with ENOSPC")
+      ->capture_default_str();
   app.add_option("--max-state-keys", state.maxKeysPerUser,
                  "state keys per user; creating more fails (a trap in the guest, 507 over HTTP)")
       ->capture_default_str();
@@ -156,6 +166,7 @@ Result<std::unique_ptr<sched::Node>> NodeOptions::open() const {
     c.codeSharingSecret = std::move(*secret);
   }
   c.state = state;
+  c.localShared = localShared;
   if (store != "rados") return sched::Node::open(c);
 #if NEARFAAS_WITH_CEPH
   if (cephConf.empty()) return fail("--store rados needs --ceph-conf (or $NEARFAAS_CEPH_CONF)");

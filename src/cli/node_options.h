@@ -30,6 +30,7 @@ struct NodeOptions {
   // Per call and per user limits; defaults as the settings structs'.
   faaslet::FaasletSettings faaslet;
   state::StateLimits state;
+  host::LocalSharedLimits localShared;
   sched::SchedulerSettings limits;  // the queue and chaining bounds
 
   // `running`: also the options of commands that run calls.

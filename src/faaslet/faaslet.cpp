@@ -181,7 +181,10 @@ Result<CallOutcome> Faaslet::run(uint64_t callId, const CallRequest& request,
   context_.callId = callId;
   context_.request = &request;
   context_.services = services;
-  if (services) context_.fileView.bindShared(&services->objects());
+  if (services) {
+    context_.fileView.bindShared(&services->objects());
+    context_.fileView.bindLocalShared(services->localSharedFiles());
+  }
   context_.args = {kArgv0};
   for (const auto& a : request.cmdline)
     context_.args.push_back(a);

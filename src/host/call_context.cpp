@@ -6,6 +6,14 @@
 
 namespace nearfaas::host {
 
+const std::vector<std::string>& faasmEnvironment() {
+  static const std::vector<std::string> env = {
+      "MKL_NUM_THREADS=1",   "OPENBLAS_NUM_THREADS=1", "PYTHONHASHSEED=0", "PYTHONHOME=/",
+      "PYTHONNOUSERSITE=on", "PYTHONWASM=1",           "PYTHON_PATH=/",
+  };
+  return env;
+}
+
 std::string truncationMarker(uint64_t droppedBytes) {
   return "\n[output truncated: " + std::to_string(droppedBytes) + " bytes dropped]\n";
 }
@@ -49,6 +57,7 @@ void CallContext::clearCall() {
   ndpRegions.clear();
   fileView.reset();
   fileView.bindShared(nullptr);
+  fileView.bindLocalShared(nullptr);
   // A guest that returned (or trapped) holding state locks must not keep
   // other calls waiting.
   for (auto& [value, exclusive] : heldLocks) {

@@ -33,6 +33,12 @@ class ObjectStore;
 
 namespace nearfaas::host {
 
+class LocalSharedFiles;
+
+// The environment Faasm gives every function ("KEY=VALUE", sorted): one
+// thread for the numeric libraries, and its Python runtime's settings.
+const std::vector<std::string>& faasmEnvironment();
+
 // One invocation. `funcPtr` 0 runs `_start`; otherwise it is the table index
 // of the function to call (chained by pointer, NDP).
 struct CallRequest {
@@ -72,6 +78,9 @@ class CallServices {
   virtual size_t maxChainedInputBytes() const { return SIZE_MAX; }
   virtual state::StateStore& state() = 0;
   virtual storage::ObjectStore& objects() = 0;
+  // The node's local copies of shared files (changes to /shared and
+  // faasm:// paths); null: shared files are read-only for this call.
+  virtual LocalSharedFiles* localSharedFiles() { return nullptr; }
 
   // A storage call, __faasmndp_storageCallAndAwait*(key, fn, args), of the
   // running call (which does not forbid NDP).
@@ -110,7 +119,10 @@ class CapturedStream {
 std::string truncationMarker(uint64_t droppedBytes);
 
 struct CallContext : WasiContext {
-  CallContext() { WasiContext::files = &fileView; }
+  CallContext() {
+    WasiContext::files = &fileView;
+    WasiContext::env = faasmEnvironment();
+  }
   CallContext(const CallContext&) = delete;
   CallContext& operator=(const CallContext&) = delete;
 

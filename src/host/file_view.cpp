@@ -6,6 +6,7 @@
 #include <cstring>
 #include <functional>
 
+#include "host/local_shared_files.h"
 #include "storage/buckets.h"
 #include "storage/object_store.h"
 
@@ -23,7 +24,30 @@ uint64_t nowNs() {
 
 constexpr uint64_t kSharedInoBit = 1ull << 63;
 
+uint64_t sharedIno(const std::string& key) {
+  return kSharedInoBit | std::hash<std::string>{}(key);
+}
+
+// The runtime root's files. Functions have no network, so the resolver
+// names no server beyond the loopback; the users are root and the one a
+// function runs as (uid 1000, as Faasm's runtime root has it).
+constexpr FileView::RuntimeFile kRuntimeRoot[] = {
+    {"hosts",
+     "127.0.0.1\tlocalhost\n"
+     "::1\tlocalhost ip6-localhost ip6-loopback\n"},
+    {"passwd",
+     "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+     "faasm:x:1000:1000:Faasm function:/:/usr/sbin/nologin\n"},
+    {"resolv.conf",
+     "# Functions have no network access.\n"
+     "nameserver 127.0.0.1\n"},
+};
+
 }  // namespace
+
+std::span<const FileView::RuntimeFile> FileView::runtimeRootFiles() {
+  return kRuntimeRoot;
+}
 
 // What the scratch tree uses; every scratch inode adds itself on creation
 // and removes itself (and its bytes) when it is destroyed.
@@ -45,8 +69,9 @@ struct FileView::SharedCopy {
 struct FileView::Inode {
   FileType type = FileType::Unknown;
   uint64_t ino = 0;
-  bool shared = false;           // under /shared (read-only), or the /shared mount itself
+  bool shared = false;           // under /shared, or the /shared mount itself
   bool mount = false;            // the root or /shared: cannot be removed or renamed
+  bool readOnly = false;         // /etc and its files: every change fails with Acces
   std::shared_ptr<Usage> usage;  // scratch inodes only
 
   Bytes data;                                             // scratch file contents
@@ -55,7 +80,8 @@ struct FileView::Inode {
   // Shared inodes: a file's key, or a directory's key prefix ("" or "a/b/").
   std::string sharedKey;
   uint64_t sharedSize = 0;
-  std::shared_ptr<const SharedCopy> sharedData;  // a shared file's contents, once opened
+  std::shared_ptr<const SharedCopy> sharedData;   // a shared file's contents, once opened
+  std::shared_ptr<LocalSharedFiles::File> local;  // its local copy on this node, if any
 
   uint64_t atim = 0, mtim = 0, ctim = 0;
 
@@ -65,8 +91,9 @@ struct FileView::Inode {
       usage->nodes--;
     }
   }
+  // Not for local copies, which other threads change (read them through `local`).
   const Bytes& contents() const { return shared ? sharedData->data : data; }
-  uint64_t size() const { return shared ? sharedSize : data.size(); }
+  uint64_t size() const { return local ? local->size() : shared ? sharedSize : data.size(); }
 };
 
 // An open descriptor. Directories are held by path and looked up when used;
@@ -92,7 +119,7 @@ void FileView::reset() {
   if (!touched_ && fds_.count(kRootFd)) return;
   fds_.clear();
   root_.reset();
-  auto root = std::make_unique<OpenFile>();
+  auto root = std::make_shared<OpenFile>();
   root->isDir = true;
   root->rights = kAllRights;
   fds_.emplace(kRootFd, std::move(root));
@@ -129,6 +156,22 @@ void FileView::ensureTree() const {
   shared->shared = shared->mount = true;
   shared->ino = kSharedInoBit;
   root_->children.emplace(std::string(kSharedDir), std::move(shared));
+  // The runtime root: fixed contents, not scratch (no usage to account).
+  auto fixed = [this](FileType type) {
+    auto n = std::make_shared<Inode>();
+    n->type = type;
+    n->readOnly = true;
+    n->ino = usage_->nextIno++;
+    n->atim = n->mtim = n->ctim = root_->ctim;
+    return n;
+  };
+  auto etc = fixed(FileType::Directory);
+  for (const RuntimeFile& f : kRuntimeRoot) {
+    auto file = fixed(FileType::RegularFile);
+    file->data.assign(f.contents.begin(), f.contents.end());
+    etc->children.emplace(std::string(f.name), std::move(file));
+  }
+  root_->children.emplace(std::string(kRuntimeRootDir), std::move(etc));
 }
 
 std::optional<std::string_view> FileView::preopenName(uint32_t fd) const {
@@ -180,32 +223,59 @@ FsResult<FileView::Path> FileView::resolveFrom(const Path& base, std::string_vie
   return out;
 }
 
+std::optional<std::string> FileView::sharedChildKey(const Inode& dir, std::string_view name) const {
+  std::string key = dir.sharedKey + std::string(name);
+  if (!storage::validateKey(key, shared_ ? shared_->limits() : storage::StoreLimits{}))
+    return std::nullopt;
+  return key;
+}
+
 FsResult<FileView::InodePtr> FileView::child(const Inode& dir, const std::string& name) const {
   if (!dir.shared) {
     auto it = dir.children.find(name);
     if (it == dir.children.end()) return std::unexpected(WasiErrno::Noent);
     return it->second;
   }
-  if (!shared_) return std::unexpected(WasiErrno::Noent);
-  std::string key = dir.sharedKey + name;
-  if (!storage::validateKey(key, shared_->limits())) return std::unexpected(WasiErrno::Noent);
+  if (!shared_ && !local_) return std::unexpected(WasiErrno::Noent);
+  auto key = sharedChildKey(dir, name);
+  if (!key) return std::unexpected(WasiErrno::Noent);
   auto node = std::make_shared<Inode>();
   node->shared = true;
-  node->ino = kSharedInoBit | std::hash<std::string>{}(key);
-  auto info = shared_->stat(storage::kSharedFilesBucket, key);
-  if (info) {
-    node->type = FileType::RegularFile;
-    node->sharedKey = std::move(key);
-    node->sharedSize = info->size;
-    return node;
+  node->ino = sharedIno(*key);
+  // A local change on this node wins over the original.
+  if (local_) {
+    if (auto e = local_->find(*key)) {
+      switch (e->kind) {
+        case LocalSharedFiles::Kind::File:
+          node->type = FileType::RegularFile;
+          node->sharedKey = std::move(*key);
+          node->local = std::move(e->file);
+          return node;
+        case LocalSharedFiles::Kind::Directory:
+          node->type = FileType::Directory;
+          node->sharedKey = std::move(*key) + '/';
+          return node;
+        case LocalSharedFiles::Kind::Removed:
+          return std::unexpected(WasiErrno::Noent);
+      }
+    }
   }
-  if (info.error().code == storage::StoreErrorCode::Io) return std::unexpected(WasiErrno::Io);
-  key += '/';
-  auto under = shared_->list(storage::kSharedFilesBucket, key);
-  if (!under) return std::unexpected(WasiErrno::Io);
-  if (under->empty()) return std::unexpected(WasiErrno::Noent);
+  if (shared_) {
+    auto info = shared_->stat(storage::kSharedFilesBucket, *key);
+    if (info) {
+      node->type = FileType::RegularFile;
+      node->sharedKey = std::move(*key);
+      node->sharedSize = info->size;
+      return node;
+    }
+    if (info.error().code == storage::StoreErrorCode::Io) return std::unexpected(WasiErrno::Io);
+  }
+  // A directory: anything below it that is not hidden.
   node->type = FileType::Directory;
-  node->sharedKey = std::move(key);
+  node->sharedKey = std::move(*key) + '/';
+  auto entries = listDir(*node);
+  if (!entries) return std::unexpected(entries.error());
+  if (entries->size() <= 2) return std::unexpected(WasiErrno::Noent);  // "." and ".." only
   return node;
 }
 
@@ -221,15 +291,34 @@ FsResult<FileView::InodePtr> FileView::lookup(const Path& path) const {
   return cur;
 }
 
-FsResult<FileView::InodePtr> FileView::scratchParent(const Path& path, bool forCreate) const {
+FsResult<FileView::InodePtr> FileView::parentDir(const Path& path, bool forCreate) const {
   Path parentPath(path.begin(), path.end() - 1);
   auto parent = lookup(parentPath);
   if (!parent) return parent;
   if ((*parent)->type != FileType::Directory) return std::unexpected(WasiErrno::Notdir);
-  if ((*parent)->shared) return std::unexpected(WasiErrno::Rofs);
+  if ((*parent)->readOnly) return std::unexpected(WasiErrno::Acces);
+  if ((*parent)->shared) {
+    if (!local_) return std::unexpected(WasiErrno::Rofs);
+    return parent;
+  }
   if (forCreate && usage_->nodes >= limits_.maxScratchNodes)
     return std::unexpected(WasiErrno::Nospc);
   return parent;
+}
+
+FsResult<void> FileView::localCopy(Inode& node, bool empty) {
+  if (node.local) return {};
+  if (!local_) return std::unexpected(WasiErrno::Rofs);
+  Bytes initial;
+  if (!empty) {
+    if (auto r = loadShared(node); !r) return r;
+    initial = node.sharedData->data;
+  }
+  auto copy = local_->adopt(node.sharedKey, std::move(initial));
+  if (!copy) return std::unexpected(copy.error());
+  node.local = std::move(*copy);
+  node.sharedData.reset();  // reads go to the copy now
+  return {};
 }
 
 FsResult<void> FileView::loadShared(Inode& node) {
@@ -283,17 +372,31 @@ FsResult<uint32_t> FileView::open(uint32_t dirFd, std::string_view pathText, uin
   } else {
     if (node.error() != WasiErrno::Noent || !(oflags & kOpenCreate) || (oflags & kOpenDirectory))
       return std::unexpected(node.error());
-    auto parent = scratchParent(*path, true);
+    auto parent = parentDir(*path, true);
     if (!parent) return std::unexpected(parent.error());
-    node = newInode(FileType::RegularFile);
-    (*parent)->children.emplace(path->back(), *node);
-    (*parent)->mtim = nowNs();
+    if ((*parent)->shared) {
+      auto key = sharedChildKey(**parent, path->back());
+      if (!key) return std::unexpected(WasiErrno::Inval);
+      auto copy = local_->adopt(*key, {});
+      if (!copy) return std::unexpected(copy.error());
+      auto n = std::make_shared<Inode>();
+      n->type = FileType::RegularFile;
+      n->shared = true;
+      n->ino = sharedIno(*key);
+      n->sharedKey = std::move(*key);
+      n->local = std::move(*copy);
+      node = std::move(n);
+    } else {
+      node = newInode(FileType::RegularFile);
+      (*parent)->children.emplace(path->back(), *node);
+      (*parent)->mtim = nowNs();
+    }
   }
   InodePtr n = std::move(*node);
   if ((oflags & kOpenDirectory) && n->type != FileType::Directory)
     return std::unexpected(WasiErrno::Notdir);
 
-  auto f = std::make_unique<OpenFile>();
+  auto f = std::make_shared<OpenFile>();
   f->path = std::move(*path);
   f->flags = fdflags & kFdAppend;
   if (n->type == FileType::Directory) {
@@ -301,9 +404,16 @@ FsResult<uint32_t> FileView::open(uint32_t dirFd, std::string_view pathText, uin
     f->isDir = true;
     f->rights = kAllRights;
   } else {
+    if (n->readOnly && wantWrite) return std::unexpected(WasiErrno::Acces);
     if (n->shared) {
-      if (wantWrite) return std::unexpected(WasiErrno::Rofs);
-      if (auto r = loadShared(*n); !r) return std::unexpected(r.error());
+      const bool truncate = oflags & kOpenTruncate;
+      if (wantWrite) {
+        if (auto r = localCopy(*n, truncate); !r) return std::unexpected(r.error());
+        if (truncate)
+          if (auto r = n->local->resize(0); !r) return std::unexpected(r.error());
+      } else if (!n->local) {
+        if (auto r = loadShared(*n); !r) return std::unexpected(r.error());
+      }
     } else if ((oflags & kOpenTruncate) && n->data.size()) {
       if (auto r = resize(*n, 0); !r) return std::unexpected(r.error());
     }
@@ -337,6 +447,20 @@ FsResult<void> FileView::renumber(uint32_t from, uint32_t to) {
   return {};
 }
 
+FsResult<uint32_t> FileView::dup(uint32_t fd, uint32_t minFd) {
+  auto it = fds_.find(fd);
+  if (it == fds_.end()) return std::unexpected(WasiErrno::Badf);
+  if (fds_.size() > limits_.maxOpenFiles) return std::unexpected(WasiErrno::Mfile);
+  uint32_t to = std::max(minFd, kRootFd);
+  while (fds_.count(to)) {
+    if (to == UINT32_MAX) return std::unexpected(WasiErrno::Mfile);
+    ++to;
+  }
+  fds_.emplace(to, it->second);
+  touched_ = true;
+  return to;
+}
+
 FsResult<void> FileView::resize(Inode& node, uint64_t size) {
   uint64_t others = usage_->bytes - node.data.size();
   if (size > limits_.maxScratchBytes || others + size > limits_.maxScratchBytes)
@@ -350,6 +474,7 @@ FsResult<void> FileView::resize(Inode& node, uint64_t size) {
 FsResult<size_t> FileView::readAt(OpenFile& f, std::span<uint8_t> buf, uint64_t offset) {
   if (f.isDir) return std::unexpected(WasiErrno::Isdir);
   if (!f.canRead) return std::unexpected(WasiErrno::Badf);
+  if (f.node->local) return f.node->local->read(buf, offset);
   const Bytes& data = f.node->contents();
   if (offset >= data.size()) return 0;
   size_t n = std::min<uint64_t>(buf.size(), data.size() - offset);
@@ -362,6 +487,7 @@ FsResult<size_t> FileView::writeAt(OpenFile& f, std::span<const uint8_t> data, u
   if (!f.canWrite) return std::unexpected(WasiErrno::Badf);
   if (data.empty()) return 0;
   Inode& node = *f.node;
+  if (node.local) return node.local->write(data, offset);
   if (offset > limits_.maxScratchBytes) return std::unexpected(WasiErrno::Nospc);
   uint64_t end = offset + data.size();
   if (end > node.data.size())
@@ -383,6 +509,14 @@ FsResult<size_t> FileView::write(uint32_t fd, std::span<const uint8_t> data) {
   auto f = file(fd);
   if (!f) return std::unexpected(f.error());
   OpenFile& of = **f;
+  if ((of.flags & kFdAppend) && of.node && of.node->local && of.canWrite) {
+    // Other Faaslets may append to the same copy: find the end and write
+    // there in one step.
+    auto end = of.node->local->append(data);
+    if (end) of.offset = *end;
+    if (!end) return std::unexpected(end.error());
+    return data.size();
+  }
   uint64_t offset = (of.flags & kFdAppend) && of.node ? of.node->size() : of.offset;
   auto n = writeAt(of, data, offset);
   if (n) of.offset = offset + *n;
@@ -456,6 +590,12 @@ FileStat FileView::statOf(const Inode& node) const {
   s.atim = node.atim;
   s.mtim = node.mtim;
   s.ctim = node.ctim;
+  if (node.local) {
+    auto t = node.local->times();
+    s.atim = t.atim;
+    s.mtim = t.mtim;
+    s.ctim = t.ctim;
+  }
   return s;
 }
 
@@ -481,6 +621,7 @@ FsResult<void> FileView::setSize(uint32_t fd, uint64_t size) {
   if (!f) return std::unexpected(f.error());
   if ((*f)->isDir) return std::unexpected(WasiErrno::Isdir);
   if (!(*f)->canWrite) return std::unexpected(WasiErrno::Badf);
+  if ((*f)->node->local) return (*f)->node->local->resize(size);
   return resize(*(*f)->node, size);
 }
 
@@ -501,6 +642,18 @@ FsResult<void> applyTimes(uint64_t& atimOut, uint64_t& mtimOut, uint64_t atim, u
 
 }  // namespace
 
+// Changes the times of `node`: a shared file gets its local copy first.
+FsResult<void> FileView::changeTimes(Inode& node, uint64_t atim, uint64_t mtim, uint16_t flags) {
+  if (node.readOnly) return std::unexpected(WasiErrno::Acces);
+  if (!node.shared) return applyTimes(node.atim, node.mtim, atim, mtim, flags);
+  if (node.type == FileType::Directory) return std::unexpected(WasiErrno::Rofs);
+  if (auto r = localCopy(node); !r) return r;
+  auto t = node.local->times();
+  if (auto r = applyTimes(t.atim, t.mtim, atim, mtim, flags); !r) return r;
+  node.local->setTimes(t);
+  return {};
+}
+
 FsResult<void> FileView::setTimes(uint32_t fd, uint64_t atim, uint64_t mtim, uint16_t flags) {
   auto f = file(fd);
   if (!f) return std::unexpected(f.error());
@@ -510,8 +663,7 @@ FsResult<void> FileView::setTimes(uint32_t fd, uint64_t atim, uint64_t mtim, uin
     if (!found) return std::unexpected(found.error());
     node = std::move(*found);
   }
-  if (node->shared) return std::unexpected(WasiErrno::Rofs);
-  return applyTimes(node->atim, node->mtim, atim, mtim, flags);
+  return changeTimes(*node, atim, mtim, flags);
 }
 
 FsResult<void> FileView::setTimes(uint32_t dirFd, std::string_view pathText, uint64_t atim,
@@ -520,8 +672,7 @@ FsResult<void> FileView::setTimes(uint32_t dirFd, std::string_view pathText, uin
   if (!path) return std::unexpected(path.error());
   auto node = lookup(*path);
   if (!node) return std::unexpected(node.error());
-  if ((*node)->shared) return std::unexpected(WasiErrno::Rofs);
-  return applyTimes((*node)->atim, (*node)->mtim, atim, mtim, flags);
+  return changeTimes(**node, atim, mtim, flags);
 }
 
 FsResult<std::vector<DirEntry>> FileView::list(uint32_t fd) const {
@@ -530,7 +681,12 @@ FsResult<std::vector<DirEntry>> FileView::list(uint32_t fd) const {
   if (!(*f)->isDir) return std::unexpected(WasiErrno::Notdir);
   auto dir = lookup((*f)->path);
   if (!dir) return std::unexpected(dir.error());
-  const Inode& d = **dir;
+  return listDir(**dir);
+}
+
+// A shared directory lists the originals below it that no local change hid,
+// and the local copies and directories made on this node.
+FsResult<std::vector<DirEntry>> FileView::listDir(const Inode& d) const {
   std::vector<DirEntry> out = {{".", d.ino, FileType::Directory},
                                {"..", d.ino, FileType::Directory}};
   if (!d.shared) {
@@ -538,18 +694,26 @@ FsResult<std::vector<DirEntry>> FileView::list(uint32_t fd) const {
       out.push_back({name, node->ino, node->type});
     return out;
   }
-  if (!shared_) return out;
-  auto keys = shared_->list(storage::kSharedFilesBucket, d.sharedKey);
-  if (!keys) return std::unexpected(WasiErrno::Io);
   std::map<std::string, FileType> names;  // sorted, one entry per name
-  for (const auto& key : *keys) {
-    std::string_view rest = std::string_view(key).substr(d.sharedKey.size());
-    size_t slash = rest.find('/');
-    names.emplace(std::string(rest.substr(0, slash)),
-                  slash == std::string_view::npos ? FileType::RegularFile : FileType::Directory);
+  if (shared_) {
+    auto keys = shared_->list(storage::kSharedFilesBucket, d.sharedKey);
+    if (!keys) return std::unexpected(WasiErrno::Io);
+    for (const auto& key : *keys) {
+      if (local_ && local_->hidden(key)) continue;
+      std::string_view rest = std::string_view(key).substr(d.sharedKey.size());
+      size_t slash = rest.find('/');
+      names.emplace(std::string(rest.substr(0, slash)),
+                    slash == std::string_view::npos ? FileType::RegularFile : FileType::Directory);
+    }
+  }
+  if (local_) {
+    for (const auto& [name, kind] : local_->children(d.sharedKey)) {
+      if (kind == LocalSharedFiles::Kind::File) names[name] = FileType::RegularFile;
+      if (kind == LocalSharedFiles::Kind::Directory) names[name] = FileType::Directory;
+    }
   }
   for (auto& [name, type] : names)
-    out.push_back({name, kSharedInoBit | std::hash<std::string>{}(d.sharedKey + name), type});
+    out.push_back({name, sharedIno(d.sharedKey + name), type});
   return out;
 }
 
@@ -560,12 +724,27 @@ FsResult<void> FileView::createDirectory(uint32_t dirFd, std::string_view pathTe
   auto existing = lookup(*path);
   if (existing) return std::unexpected(WasiErrno::Exist);
   if (existing.error() != WasiErrno::Noent) return std::unexpected(existing.error());
-  auto parent = scratchParent(*path, true);
+  auto parent = parentDir(*path, true);
   if (!parent) return std::unexpected(parent.error());
+  if ((*parent)->shared) {
+    auto key = sharedChildKey(**parent, path->back());
+    if (!key) return std::unexpected(WasiErrno::Inval);
+    return local_->makeDirectory(*key);
+  }
   (*parent)->children.emplace(path->back(), newInode(FileType::Directory));
   (*parent)->mtim = nowNs();
   return {};
 }
+
+namespace {
+
+// The key of a shared file, or of a shared directory without its '/'.
+std::string_view entryKey(std::string_view sharedKey) {
+  if (sharedKey.ends_with('/')) sharedKey.remove_suffix(1);
+  return sharedKey;
+}
+
+}  // namespace
 
 FsResult<void> FileView::removeDirectory(uint32_t dirFd, std::string_view pathText) {
   auto path = resolve(dirFd, pathText);
@@ -575,10 +754,16 @@ FsResult<void> FileView::removeDirectory(uint32_t dirFd, std::string_view pathTe
   if (!node) return std::unexpected(node.error());
   if ((*node)->type != FileType::Directory) return std::unexpected(WasiErrno::Notdir);
   if ((*node)->mount) return std::unexpected(WasiErrno::Busy);
-  if ((*node)->shared) return std::unexpected(WasiErrno::Rofs);
-  if (!(*node)->children.empty()) return std::unexpected(WasiErrno::Notempty);
-  auto parent = scratchParent(*path, false);
+  auto parent = parentDir(*path, false);
   if (!parent) return std::unexpected(parent.error());
+  if ((*node)->readOnly) return std::unexpected(WasiErrno::Acces);
+  if ((*node)->shared) {
+    auto entries = listDir(**node);
+    if (!entries) return std::unexpected(entries.error());
+    if (entries->size() > 2) return std::unexpected(WasiErrno::Notempty);
+    return local_->markRemoved(entryKey((*node)->sharedKey));
+  }
+  if (!(*node)->children.empty()) return std::unexpected(WasiErrno::Notempty);
   (*parent)->children.erase(path->back());
   return {};
 }
@@ -590,9 +775,9 @@ FsResult<void> FileView::unlinkFile(uint32_t dirFd, std::string_view pathText) {
   auto node = lookup(*path);
   if (!node) return std::unexpected(node.error());
   if ((*node)->type == FileType::Directory) return std::unexpected(WasiErrno::Isdir);
-  if ((*node)->shared) return std::unexpected(WasiErrno::Rofs);
-  auto parent = scratchParent(*path, false);
+  auto parent = parentDir(*path, false);
   if (!parent) return std::unexpected(parent.error());
+  if ((*node)->shared) return local_->markRemoved((*node)->sharedKey);
   (*parent)->children.erase(path->back());
   return {};
 }
@@ -607,13 +792,25 @@ FsResult<void> FileView::rename(uint32_t oldDirFd, std::string_view oldText, uin
   auto src = lookup(*from);
   if (!src) return std::unexpected(src.error());
   if ((*src)->mount) return std::unexpected(WasiErrno::Busy);
-  if ((*src)->shared) return std::unexpected(WasiErrno::Rofs);
-  auto oldParent = scratchParent(*from, false);
+  if ((*src)->readOnly) return std::unexpected(WasiErrno::Acces);
+  auto oldParent = parentDir(*from, false);
   if (!oldParent) return std::unexpected(oldParent.error());
-  auto newParent = scratchParent(*to, false);
+  auto newParent = parentDir(*to, false);
   if (!newParent) return std::unexpected(newParent.error());
+  if ((*oldParent)->shared != (*newParent)->shared) return std::unexpected(WasiErrno::Xdev);
   if (*from == *to) return {};
   bool isDir = (*src)->type == FileType::Directory;
+  if ((*src)->shared) {
+    // A shared file moves as its local copy; a directory would move every
+    // original below it, which is left to a copy (EXDEV tells the caller).
+    if (isDir) return std::unexpected(WasiErrno::Xdev);
+    if (auto dst = lookup(*to); dst && (*dst)->type == FileType::Directory)
+      return std::unexpected(WasiErrno::Isdir);
+    auto key = sharedChildKey(**newParent, to->back());
+    if (!key) return std::unexpected(WasiErrno::Inval);
+    if (auto r = localCopy(**src); !r) return r;
+    return local_->renameFile((*src)->sharedKey, *key);
+  }
   // A directory cannot move below itself.
   if (isDir && to->size() > from->size() && std::equal(from->begin(), from->end(), to->begin()))
     return std::unexpected(WasiErrno::Inval);
@@ -621,6 +818,7 @@ FsResult<void> FileView::rename(uint32_t oldDirFd, std::string_view oldText, uin
   if (auto dst = siblings.find(to->back()); dst != siblings.end()) {
     const Inode& d = *dst->second;
     if (d.mount) return std::unexpected(WasiErrno::Busy);
+    if (d.readOnly) return std::unexpected(WasiErrno::Acces);
     if (isDir && d.type != FileType::Directory) return std::unexpected(WasiErrno::Notdir);
     if (!isDir && d.type == FileType::Directory) return std::unexpected(WasiErrno::Isdir);
     if (isDir && !d.children.empty()) return std::unexpected(WasiErrno::Notempty);
@@ -649,6 +847,7 @@ FsResult<Bytes> FileView::readFile(std::string_view pathText) {
   auto node = lookup(*path);
   if (!node) return std::unexpected(node.error());
   if ((*node)->type == FileType::Directory) return std::unexpected(WasiErrno::Isdir);
+  if ((*node)->local) return (*node)->local->contents();
   if ((*node)->shared)
     if (auto r = loadShared(**node); !r) return std::unexpected(r.error());
   return (*node)->contents();

@@ -1,10 +1,19 @@
 // The file system a Faaslet sees through WASI: one directory tree that lives
-// in host memory and belongs to that Faaslet alone.
+// in host memory and belongs to that Faaslet alone, laid out as Faasm's
+// runtime root is.
 //
-//   /            private scratch space, read-write (with /tmp made up front)
+//   /            private scratch space, read-write (with /tmp made up front);
+//                the working directory (wasi-libc starts at "/", as Faasm's)
+//   /etc/...     the runtime root's files (hosts, passwd, resolv.conf;
+//                runtimeRootFiles()), read-only: every change fails with
+//                Acces, as for a process that is not root
 //   /shared/...  the shared files (object store bucket kSharedFilesBucket,
-//                key = path below /shared), read-only; "faasm://x" names
-//                /shared/x as Faasm functions spell it
+//                key = path below /shared); "faasm://x" names /shared/x as
+//                Faasm functions spell it. Global read, local write: with a
+//                LocalSharedFiles bound (the node's), a change makes a copy
+//                on this node that every later call here sees, and the
+//                original in the store never changes; without one, shared
+//                files are read-only (Rofs)
 //
 // Guests reach it through the preopened directory fd 3, named "/".
 //
@@ -14,13 +23,19 @@
 //    validated keys. There are no symlinks and none can be made; ".." never
 //    leaves the tree (NotCapable), and neither does an absolute path.
 //  - Scratch use is bounded by FileViewLimits (bytes, nodes, open files);
-//    past maxScratchBytes a write fails with Nospc.
-//  - A shared file is read whole into memory when opened, once per call: every
-//    descriptor of it (and readFile) shares that one read-only copy, which
-//    lives while anything uses it. What the call holds of shared files is
-//    bounded by maxSharedBytes (an open past it fails with Nomem).
+//    past maxScratchBytes a write fails with Nospc. Local copies of shared
+//    files are bounded node-wide by LocalSharedLimits (Nospc).
+//  - A shared file that has no local copy is read whole into memory when
+//    opened, once per call: every descriptor of it (and readFile) shares that
+//    one read-only copy, which lives while anything uses it. What the call
+//    holds of them is bounded by maxSharedBytes (an open past it fails with
+//    Nomem). A descriptor opened before the file's first local change keeps
+//    reading what it read.
+//  - A descriptor is an open file description shared by its dup()s: offset
+//    and flags are common to all of them, as in POSIX.
 //  - reset() forgets every scratch file and open descriptor, so nothing a call
-//    wrote is visible to the next call of the Faaslet.
+//    wrote is visible to the next call of the Faaslet (local copies of shared
+//    files belong to the node, not to the call, and stay).
 //
 // A FileView is used by one thread at a time (its Faaslet's). The tree is
 // built on first use, so a Faaslet that never touches files pays nothing.
@@ -43,6 +58,8 @@ class ObjectStore;
 }
 
 namespace nearfaas::host {
+
+class LocalSharedFiles;
 
 // The WASI (preview1) errno values the file view and the WASI functions use.
 enum class WasiErrno : uint16_t {
@@ -125,6 +142,14 @@ class FileView {
   static constexpr std::string_view kRootName = "/";
   static constexpr std::string_view kSharedDir = "shared";
   static constexpr std::string_view kScratchDir = "tmp";
+  static constexpr std::string_view kRuntimeRootDir = "etc";
+
+  // The runtime root's files, below /etc: name and contents.
+  struct RuntimeFile {
+    std::string_view name;
+    std::string_view contents;
+  };
+  static std::span<const RuntimeFile> runtimeRootFiles();
 
   explicit FileView(FileViewLimits limits = {});
   ~FileView();
@@ -136,6 +161,9 @@ class FileView {
   void setLimits(const FileViewLimits& limits) { limits_ = limits; }
   // Where /shared reads from (not owned; must outlive its use); null = empty.
   void bindShared(storage::ObjectStore* store) { shared_ = store; }
+  // Where changes to shared files go (not owned; the node's, used by every
+  // Faaslet at once); null = shared files are read-only.
+  void bindLocalShared(LocalSharedFiles* local) { local_ = local; }
   // Back to the initial state: an empty scratch tree and only fd 3 open.
   void reset();
 
@@ -149,6 +177,10 @@ class FileView {
   FsResult<void> close(uint32_t fd);
   // Replaces `to` (closing it if open) with `from`.
   FsResult<void> renumber(uint32_t from, uint32_t to);
+  // A new descriptor, the lowest free one >= minFd (and >= 3: 0-2 are stdio,
+  // which the view does not hold, so they cannot be duplicated here: Badf),
+  // for the same open file description as `fd` (POSIX dup, F_DUPFD).
+  FsResult<uint32_t> dup(uint32_t fd, uint32_t minFd = 0);
 
   FsResult<size_t> read(uint32_t fd, std::span<uint8_t> buf);
   FsResult<size_t> write(uint32_t fd, std::span<const uint8_t> data);
@@ -203,8 +235,16 @@ class FileView {
   FsResult<Path> resolveFrom(const Path& base, std::string_view path) const;
   FsResult<InodePtr> lookup(const Path& path) const;
   FsResult<InodePtr> child(const Inode& dir, const std::string& name) const;
-  // The scratch directory that holds `path`'s last component.
-  FsResult<InodePtr> scratchParent(const Path& path, bool forCreate) const;
+  // The directory that holds `path`'s last component, if its entries may
+  // change (Acces under /etc, Rofs in /shared without local copies).
+  FsResult<InodePtr> parentDir(const Path& path, bool forCreate) const;
+  // The shared file's local copy, made now if it has none (holding the
+  // original's contents unless `empty`).
+  FsResult<void> localCopy(Inode& node, bool empty = false);
+  // The shared key of `name` in shared directory `dir`, if valid.
+  std::optional<std::string> sharedChildKey(const Inode& dir, std::string_view name) const;
+  FsResult<std::vector<DirEntry>> listDir(const Inode& dir) const;
+  FsResult<void> changeTimes(Inode& node, uint64_t atim, uint64_t mtim, uint16_t flags);
   FsResult<OpenFile*> file(uint32_t fd) const;
   FsResult<void> resize(Inode& node, uint64_t size);
   FsResult<size_t> readAt(OpenFile& f, std::span<uint8_t> buf, uint64_t offset);
@@ -215,10 +255,12 @@ class FileView {
 
   FileViewLimits limits_;
   storage::ObjectStore* shared_ = nullptr;
+  LocalSharedFiles* local_ = nullptr;
   std::shared_ptr<Usage> usage_;  // shared with every inode, which accounts itself
   mutable InodePtr root_;         // null until first use
   mutable bool touched_ = false;  // anything beyond the initial state exists
-  std::map<uint32_t, std::unique_ptr<OpenFile>> fds_;
+  // Descriptors; dup()s share the OpenFile (the open file description).
+  std::map<uint32_t, std::shared_ptr<OpenFile>> fds_;
   // The shared files this call has in memory, by key; entries expire when
   // nothing uses the copy any more.
   std::map<std::string, std::weak_ptr<const SharedCopy>, std::less<>> sharedCopies_;

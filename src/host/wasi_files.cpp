@@ -2,6 +2,8 @@
 // ::input) and the Faaslet's file view (fd 3 and up, WasiContext::files).
 // An instance without a file view has stdio only: no preopened directory, so
 // no path reaches anything.
+// Also Faasm's descriptor duplication, env.dup and env.__wasi_fd_dup, which
+// works on the same descriptors.
 #include <algorithm>
 
 #include "host/wasi_abi.h"
@@ -16,6 +18,8 @@ namespace {
 // Upper bound on iovecs per call, as POSIX IOV_MAX.
 constexpr uint32_t kMaxIovecs = 1024;
 constexpr uint32_t kOk = 0;
+// Faasm's libc-level imports live in module "env" (host/faasm.h's kFaasmModule).
+constexpr const char* kFaasmEnvModule = "env";
 
 bool isStdio(uint32_t fd) {
   return fd <= 2;
@@ -123,6 +127,30 @@ uint32_t fdClose(Instance& inst, uint32_t fd) {
 uint32_t fdRenumber(Instance& inst, uint32_t from, uint32_t to) {
   if (isStdio(from) || isStdio(to)) return code(WasiErrno::Notsup);
   return withFiles(inst, [&](FileView& files) { return status(files.renumber(from, to)); });
+}
+
+// Faasm's descriptor duplication (env module): POSIX dup over the file view.
+// __wasi_fd_dup answers a WASI errno and stores the new descriptor; dup
+// answers the new descriptor, or -1.
+uint32_t fdDup(Instance& inst, uint32_t fd, uint32_t resultPtr) {
+  return withFiles(inst, [&](FileView& files) {
+    auto to = files.dup(fd, 0);
+    if (!to) return code(to.error());
+    try {
+      store<uint32_t>(inst, resultPtr, *to);
+    } catch (const BadPointer&) {
+      (void)files.close(*to);
+      throw;
+    }
+    return kOk;
+  });
+}
+
+uint32_t dup(Instance& inst, uint32_t fd) {
+  FileView* files = context(inst).files;
+  if (!files) return UINT32_MAX;
+  auto to = files->dup(fd, 0);
+  return to ? *to : UINT32_MAX;
 }
 
 // fdstat: u8 filetype @0, u16 flags @2, u64 rights_base @8, u64 rights_inheriting @16.
@@ -420,6 +448,8 @@ void wasi_abi::registerWasiFiles(wasm::HostRegistry& r) {
   r.add<&sockRecv>(m, "sock_recv");
   r.add<&sockSend>(m, "sock_send");
   r.add<&sockShutdown>(m, "sock_shutdown");
+  r.add<&fdDup>(kFaasmEnvModule, "__wasi_fd_dup");
+  r.add<&dup>(kFaasmEnvModule, "dup");
 }
 
 }  // namespace nearfaas::host

@@ -49,8 +49,9 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
   host::registerFaasmHost(n->host_);
   n->functions_ = std::make_unique<FunctionStore>(*n->objects_, *n->engine_, n->host_,
                                                   config.faaslet, config.codeSharingSecret);
-  n->scheduler_ =
-      std::make_unique<Scheduler>(*n->functions_, n->state_, *n->objects_, config.scheduler);
+  n->localShared_ = std::make_unique<host::LocalSharedFiles>(config.localShared);
+  n->scheduler_ = std::make_unique<Scheduler>(*n->functions_, n->state_, *n->objects_,
+                                              config.scheduler, n->localShared_.get());
   return n;
 }
 

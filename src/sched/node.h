@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "host/local_shared_files.h"
 #include "sched/function_store.h"
 #include "sched/scheduler.h"
 #include "state/state_store.h"
@@ -33,6 +34,9 @@ struct NodeConfig {
   faaslet::FaasletSettings faaslet;
   SchedulerSettings scheduler;
   state::StateLimits state;
+  // Local copies of shared files that calls on this node changed (Faasm's
+  // local write), all Faaslets together.
+  host::LocalSharedLimits localShared;
 
   // $NEARFAAS_DATA_DIR, else ~/.local/share/nearfaas; empty when neither is
   // set (Node::open then fails rather than use a shared directory).
@@ -54,6 +58,7 @@ class Node {
   FunctionStore& functions() { return *functions_; }
   Scheduler& scheduler() { return *scheduler_; }
   state::StateStore& state() { return state_; }
+  host::LocalSharedFiles& localSharedFiles() { return *localShared_; }
   wasm::Engine& engine() { return *engine_; }
 
  private:
@@ -62,6 +67,7 @@ class Node {
   std::unique_ptr<wasm::Engine> engine_;
   wasm::HostRegistry host_;
   state::StateStore state_;
+  std::unique_ptr<host::LocalSharedFiles> localShared_;
   std::unique_ptr<FunctionStore> functions_;
   std::unique_ptr<Scheduler> scheduler_;  // last: stops before what it uses goes
 };

@@ -90,6 +90,7 @@ class Scheduler::Services : public host::CallServices {
   size_t maxChainedInputBytes() const override { return s_.settings_.maxChainedInputBytes; }
   state::StateStore& state() override { return s_.state_; }
   storage::ObjectStore& objects() override { return s_.objects_; }
+  host::LocalSharedFiles* localSharedFiles() override { return s_.localShared_; }
   std::optional<int32_t> offloadStorageCall(const StorageCall& call) override {
     StorageOffloader* offloader = s_.offloader_.load(std::memory_order_acquire);
     if (!offloader) return std::nullopt;
@@ -105,8 +106,13 @@ class Scheduler::Services : public host::CallServices {
 };
 
 Scheduler::Scheduler(FunctionStore& functions, state::StateStore& state,
-                     storage::ObjectStore& objects, SchedulerSettings settings)
-    : functions_(functions), state_(state), objects_(objects), settings_(settings) {
+                     storage::ObjectStore& objects, SchedulerSettings settings,
+                     host::LocalSharedFiles* localShared)
+    : functions_(functions),
+      state_(state),
+      objects_(objects),
+      settings_(settings),
+      localShared_(localShared) {
   unsigned n =
       settings_.slots ? settings_.slots : std::max(1u, std::thread::hardware_concurrency());
   if (!settings_.maxIdleFaasletsPerFunction) settings_.maxIdleFaasletsPerFunction = n;

@@ -123,8 +123,10 @@ std::string callFailedOutput(int32_t returnValue);
 
 class Scheduler {
  public:
+  // `localShared`: the node's local copies of shared files, which its calls
+  // may change (not owned); null = shared files are read-only.
   Scheduler(FunctionStore& functions, state::StateStore& state, storage::ObjectStore& objects,
-            SchedulerSettings settings = {});
+            SchedulerSettings settings = {}, host::LocalSharedFiles* localShared = nullptr);
   ~Scheduler();  // queued calls fail ("shutting down"); running ones finish
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -210,6 +212,7 @@ class Scheduler {
   state::StateStore& state_;
   storage::ObjectStore& objects_;
   SchedulerSettings settings_;
+  host::LocalSharedFiles* localShared_;
   std::atomic<StorageOffloader*> offloader_{nullptr};
 
   std::mutex mutex_;

@@ -11,6 +11,14 @@
  *             directory by the test), hard links.
  *   fill      writes 64 KiB blocks to /tmp/big until a write fails.
  *   state     faasmWriteStateFromFile from a shared file.
+ *   root      Faasm's runtime root: stat and read of each /etc file, writes
+ *             refused, the working directory, relative paths, environment.
+ *   dup       env.dup and env.__wasi_fd_dup: the copy shares the offset.
+ *   sharedwrite  changes shared files (Faasm's demo: mkdir, create, write;
+ *             overwrite, append, rename and unlink originals).
+ *   sharedread   what a later call sees of them.
+ *   sharedfill   writes 64 KiB blocks to faasm://big until a write fails.
+ *   mmap      env.mmap of files: contents, offsets, errors.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +30,13 @@
 #include <unistd.h>
 
 #include "faasm/faasm.h"
+
+/* Host imports declared here rather than through the SDK's libc. */
+__attribute__((import_module("env"), import_name("dup"))) int hostDup(int fd);
+__attribute__((import_module("env"), import_name("__wasi_fd_dup"))) int hostFdDup(int fd, int* out);
+__attribute__((import_module("env"), import_name("mmap"))) int hostMmap(int addr, int length,
+                                                                        int prot, int flags, int fd,
+                                                                        long long offset);
 
 static char report[8192];
 
@@ -195,6 +210,163 @@ static void state(void) {
   line("state", buf);
 }
 
+/* Reads `path` whole; "<size> <contents>" with newlines as '|'. */
+static void statAndRead(const char* step, const char* path) {
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    result(step, -1);
+    return;
+  }
+  char buf[512] = {0};
+  FILE* f = fopen(path, "r");
+  if (!f) {
+    result(step, -1);
+    return;
+  }
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  for (size_t i = 0; i < n; ++i)
+    if (buf[i] == '\n') buf[i] = '|';
+  char out[600];
+  snprintf(out, sizeof out, "%lld %s", (long long)st.st_size, buf);
+  line(step, out);
+}
+
+static void root(void) {
+  statAndRead("hosts", "/etc/hosts");
+  statAndRead("passwd", "/etc/passwd");
+  statAndRead("resolv.conf", "/etc/resolv.conf");
+  FILE* f = fopen("/etc/hosts", "w");
+  result("write /etc/hosts", f ? 0 : -1);
+  if (f) fclose(f);
+  f = fopen("/etc/passwd", "a");
+  result("append /etc/passwd", f ? 0 : -1);
+  if (f) fclose(f);
+  result("create /etc/new", open("/etc/new", O_WRONLY | O_CREAT, 0644) < 0 ? -1 : 0);
+  result("unlink /etc/resolv.conf", unlink("/etc/resolv.conf"));
+  result("rmdir /etc", rmdir("/etc"));
+  result("rename /etc/hosts", rename("/etc/hosts", "/tmp/hosts"));
+  char cwd[256];
+  line("getcwd", getcwd(cwd, sizeof cwd) ? cwd : "(null)");
+  statAndRead("relative etc/hosts", "etc/hosts");
+  result("chdir /etc", chdir("/etc"));
+  line("getcwd after chdir", getcwd(cwd, sizeof cwd) ? cwd : "(null)");
+  statAndRead("relative passwd", "passwd");
+  chdir("/");
+  const char* names[] = {"MKL_NUM_THREADS",  "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED", "PYTHONHOME",
+                         "PYTHONNOUSERSITE", "PYTHONWASM",           "PYTHON_PATH",    "HOME"};
+  for (unsigned i = 0; i < sizeof names / sizeof *names; ++i) {
+    const char* v = getenv(names[i]);
+    line(names[i], v ? v : "(unset)");
+  }
+}
+
+static void dupScenario(void) {
+  int fd = open("/tmp/d", O_RDWR | O_CREAT | O_TRUNC, 0644);
+  write(fd, "0123456789", 10);
+  lseek(fd, 0, SEEK_SET);
+  int a = hostDup(fd);
+  int b = -1;
+  int rc = hostFdDup(fd, &b);
+  char buf[64];
+  snprintf(buf, sizeof buf, "%d %d %d rc %d", fd, a, b, rc);
+  line("fds", buf);
+  char got[4] = {0};
+  read(fd, got, 3);
+  line("read fd", got);
+  read(a, got, 3);
+  line("read dup", got);
+  read(b, got, 3);
+  line("read fd_dup", got);
+  snprintf(buf, sizeof buf, "%lld", (long long)lseek(fd, 0, SEEK_CUR));
+  line("offset of fd", buf);
+  close(fd);
+  lseek(a, 1, SEEK_SET);
+  read(b, got, 3);
+  line("after close, seek dup, read fd_dup", got);
+  snprintf(buf, sizeof buf, "%d", hostDup(fd));
+  line("dup closed fd", buf);
+  rc = hostFdDup(12345, &b);
+  snprintf(buf, sizeof buf, "%d", rc);
+  line("fd_dup bad fd", buf);
+  snprintf(buf, sizeof buf, "%d", hostDup(1));
+  line("dup stdout", buf);
+}
+
+static void sharedWrite(void) {
+  struct stat st;
+  result("stat faasm://some_dir", stat("faasm://some_dir", &st));
+  result("mkdir faasm://some_dir", mkdir("faasm://some_dir", 0700));
+  writeFile("write faasm://some_dir/test_file.txt", "faasm://some_dir/test_file.txt",
+            "This is some dummy content");
+  readFile("read it back", "faasm://some_dir/test_file.txt");
+  writeFile("overwrite original", "faasm://data/greeting.txt", "changed");
+  FILE* f = fopen("/shared/data/greeting.txt", "a");
+  fputs("+appended", f);
+  fclose(f);
+  readFile("read original", "faasm://data/greeting.txt");
+  result("rename original", rename("faasm://data/other", "faasm://data/moved"));
+  result("unlink moved", unlink("faasm://data/moved"));
+  listDir("list faasm://data", "faasm://data");
+  result("mkdir again", mkdir("faasm://some_dir", 0700));
+}
+
+static void sharedRead(void) {
+  readFile("read faasm://some_dir/test_file.txt", "faasm://some_dir/test_file.txt");
+  readFile("read faasm://data/greeting.txt", "faasm://data/greeting.txt");
+  readFile("read faasm://data/other", "faasm://data/other");
+  listDir("list /shared", "/shared");
+  listDir("list /shared/data", "/shared/data");
+}
+
+static void sharedFill(void) {
+  static char block[64 * 1024];
+  memset(block, 'x', sizeof block);
+  FILE* f = fopen("faasm://big", "w");
+  setvbuf(f, NULL, _IONBF, 0);
+  long total = 0;
+  while (total < 1024L * 1024 * 1024 && fwrite(block, 1, sizeof block, f) == sizeof block)
+    total += sizeof block;
+  char buf[64];
+  snprintf(buf, sizeof buf, "%ld bytes, errno %d", total, errno);
+  line("fill", buf);
+  fclose(f);
+}
+
+static void mmapScenario(void) {
+  const int kProtRead = 1, kProtWrite = 2, kMapPrivate = 2, kMapShared = 1;
+  int fd = open("/tmp/m", O_RDWR | O_CREAT | O_TRUNC, 0644);
+  write(fd, "mapped file contents", 20);
+  int p = hostMmap(0, 20, kProtRead | kProtWrite, kMapPrivate, fd, 0);
+  char buf[64] = {0};
+  memcpy(buf, (const char*)p, 20);
+  line("map whole", buf);
+  int q = hostMmap(0, 100000, kProtRead, kMapShared, fd, 7);
+  snprintf(buf, sizeof buf, "%.20s, zero past the end: %d", (const char*)q,
+           ((const char*)q)[13] == 0 && ((const char*)q)[99999] == 0);
+  line("map from 7", buf);
+  ((char*)p)[0] = 'M';
+  char first[2] = {0};
+  pread(fd, first, 1, 0);
+  line("file after writing the region", first);
+  snprintf(buf, sizeof buf, "%d %d", p % 65536, q % 65536);
+  line("page aligned", buf);
+  close(fd);
+  snprintf(buf, sizeof buf, "%d", hostMmap(0, 10, kProtRead, kMapPrivate, fd, 0));
+  line("closed fd", buf);
+  int wo = open("/tmp/m", O_WRONLY);
+  snprintf(buf, sizeof buf, "%d", hostMmap(0, 10, kProtRead, kMapPrivate, wo, 0));
+  line("write-only fd", buf);
+  int dir = open("/tmp", O_RDONLY | O_DIRECTORY);
+  snprintf(buf, sizeof buf, "%d", hostMmap(0, 10, kProtRead, kMapPrivate, dir, 0));
+  line("directory", buf);
+  int shared = open("faasm://data/greeting.txt", O_RDONLY);
+  int r = hostMmap(0, 5, kProtRead, kMapPrivate, shared, 0);
+  memset(buf, 0, sizeof buf);
+  if (r != -1) memcpy(buf, (const char*)r, 5);
+  line("map shared file", buf);
+}
+
 int main(void) {
   char in[32] = {0};
   long n = faasmGetInputSize();
@@ -212,6 +384,18 @@ int main(void) {
     fill();
   else if (strcmp(in, "state") == 0)
     state();
+  else if (strcmp(in, "root") == 0)
+    root();
+  else if (strcmp(in, "dup") == 0)
+    dupScenario();
+  else if (strcmp(in, "sharedwrite") == 0)
+    sharedWrite();
+  else if (strcmp(in, "sharedread") == 0)
+    sharedRead();
+  else if (strcmp(in, "sharedfill") == 0)
+    sharedFill();
+  else if (strcmp(in, "mmap") == 0)
+    mmapScenario();
   else
     line("unknown scenario", in);
   faasmSetOutput((const uint8_t*)report, (long)strlen(report));
