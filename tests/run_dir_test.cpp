@@ -297,6 +297,11 @@ TEST_F(RunDir, GuestNameIsHostPathOrGiven) {
   auto got = observations(named.output);
   expectObservations(got, {{"preopen 3", "/a"}, {"preopen 4", "/b"}, {"contents", "inside"}});
   EXPECT_EQ(got.count("preopen 5"), 0u);
+
+  // GUEST ".": wasi-libc resolves the guest's relative paths there.
+  auto dot = nearfaasRun({"--dir", sandbox_.string() + "::.", guest(), "preopens", "in.txt"});
+  ASSERT_EQ(dot.exitCode, 0) << dot.output;
+  expectObservations(observations(dot.output), {{"preopen 3", "."}, {"contents", "inside"}});
 }
 
 TEST_F(RunDir, MissingDirectoryIsAnError) {

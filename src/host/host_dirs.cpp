@@ -145,11 +145,13 @@ FsResult<FileStat> statFd(int fd) {
   return statOf(st);
 }
 
-// A guest path as the kernel takes it: not empty, NUL-free, relative (WASI
+// A guest path as the kernel takes it: not empty, shorter than PATH_MAX (the
+// kernel's own bound, checked before copying), NUL-free, relative (WASI
 // paths are relative to a directory descriptor; an absolute one would name
 // something outside it).
 FsResult<std::string> guestPath(std::string_view path) {
   if (path.empty()) return std::unexpected(WasiErrno::Noent);
+  if (path.size() >= PATH_MAX) return std::unexpected(WasiErrno::Nametoolong);
   if (path.find('\0') != std::string_view::npos) return std::unexpected(WasiErrno::Inval);
   if (path.front() == '/') return std::unexpected(WasiErrno::Notcapable);
   return std::string(path);
@@ -681,6 +683,7 @@ FsResult<void> HostDirs::symlink(std::string_view target, uint32_t dirFd, std::s
   auto dir = needDir(dirFd, kRightPathSymlink);
   if (!dir) return std::unexpected(dir.error());
   if (target.empty()) return std::unexpected(WasiErrno::Noent);
+  if (target.size() >= PATH_MAX) return std::unexpected(WasiErrno::Nametoolong);
   if (target.find('\0') != std::string_view::npos) return std::unexpected(WasiErrno::Inval);
   if (target.front() == '/') return std::unexpected(WasiErrno::Perm);
   auto p = parentOf(**dir, path);
