@@ -137,10 +137,13 @@ void storeFdstat(Instance& inst, uint32_t ptr, const FdStat& s) {
 
 // A stdio descriptor is a character device when it is a terminal (wasi-libc's
 // isatty asks for that type and no seek or tell right), else of unknown type.
+FileType stdioType(Instance& inst, uint32_t fd) {
+  return context(inst).stdioIsTerminal[fd] ? FileType::CharacterDevice : FileType::Unknown;
+}
+
 uint32_t fdFdstatGet(Instance& inst, uint32_t fd, uint32_t ptr) {
   if (isStdio(fd)) {
-    FdStat s{context(inst).stdioIsTerminal[fd] ? FileType::CharacterDevice : FileType::Unknown, 0,
-             fd == 0 ? wasi_bits::kRightRead : wasi_bits::kRightWrite, 0};
+    FdStat s{stdioType(inst, fd), 0, fd == 0 ? wasi_bits::kRightRead : wasi_bits::kRightWrite, 0};
     return guarded([&] {
       storeFdstat(inst, ptr, s);
       return kOk;
@@ -184,7 +187,7 @@ void storeFilestat(Instance& inst, uint32_t ptr, const FileStat& s) {
 uint32_t fdFilestatGet(Instance& inst, uint32_t fd, uint32_t ptr) {
   if (isStdio(fd))
     return guarded([&] {
-      storeFilestat(inst, ptr, FileStat{fd + 1, FileType::CharacterDevice});
+      storeFilestat(inst, ptr, FileStat{fd + 1, stdioType(inst, fd)});
       return kOk;
     });
   return withFiles(inst, [&](FileSystem& files) {
