@@ -285,6 +285,23 @@ static void files(const char* guest) {
     free(names[i]);
   }
   showText("readdir", buf);
+  // telldir/seekdir hand wasi-libc's cookies back to fd_readdir.
+  dir = opendir(path);
+  int repeats = 0;
+  if (dir) {
+    for (int i = 0; i < 2; ++i)
+      (void)readdir(dir);
+    long at = telldir(dir);
+    de = readdir(dir);
+    char* third = de ? strdup(de->d_name) : NULL;
+    (void)readdir(dir);
+    seekdir(dir, at);
+    de = readdir(dir);
+    repeats = third && de && !strcmp(third, de->d_name);
+    free(third);
+    closedir(dir);
+  }
+  show("seekdir repeats", repeats);
   __wasi_fd_t dfd;
   e = openAt(ROOT, FOLLOW, "d", __WASI_OFLAGS_DIRECTORY, DIR_RIGHTS, 0, 0, &dfd);
   listSmall(dfd, buf, sizeof buf);
