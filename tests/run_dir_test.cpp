@@ -223,6 +223,9 @@ TEST_F(RunDir, FilesInsideWork) {
                               {"read-only filetype", num(kRegularFile)},
                               {"drop seek", num(kSuccess)},
                               {"seek without the right", num(kNotcapable)},
+                              {"tell without the right", num(kNotcapable)},
+                              // rights::fd_seek "implies rights::fd_tell".
+                              {"tell with the seek right", num(kSuccess)},
                               // fd_fdstat_set_rights "can only remove rights".
                               {"add write", num(kNotcapable)},
                               {"open append", num(kSuccess)},

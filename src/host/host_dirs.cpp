@@ -449,10 +449,13 @@ FsResult<size_t> HostDirs::pwrite(uint32_t fd, std::span<const uint8_t> data, ui
 }
 
 FsResult<uint64_t> HostDirs::seek(uint32_t fd, int64_t delta, uint8_t whence) {
-  // Asking where the offset is needs only fd_tell (preview1: fd_seek implies
-  // fd_tell, not the other way round).
-  auto e = need(fd, delta == 0 && whence == 1 ? kRightTell : kRightSeek);
+  auto e = need(fd, 0);
   if (!e) return std::unexpected(e.error());
+  // Asking where the offset is (fd_tell) needs fd_tell or fd_seek (preview1:
+  // fd_seek "implies rights::fd_tell"); moving it needs fd_seek.
+  const bool tell = delta == 0 && whence == 1;
+  if (!((*e)->base & kRightSeek) && !(tell && ((*e)->base & kRightTell)))
+    return std::unexpected(WasiErrno::Notcapable);
   static_assert(SEEK_SET == 0 && SEEK_CUR == 1 && SEEK_END == 2, "WASI whence values");
   if (whence > 2) return std::unexpected(WasiErrno::Inval);
   off_t pos = ::lseek((*e)->fd.get(), delta, whence);

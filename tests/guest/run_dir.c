@@ -215,8 +215,14 @@ static void files(const char* guest) {
   show("read-only filetype", fs.fs_filetype);
   show("drop seek", __wasi_fd_fdstat_set_rights(fd, __WASI_RIGHTS_FD_READ, 0));
   show("seek without the right", __wasi_fd_seek(fd, 1, __WASI_WHENCE_SET, &pos));
+  show("tell without the right", __wasi_fd_tell(fd, &pos));
   show("add write",
        __wasi_fd_fdstat_set_rights(fd, __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE, 0));
+  (void)__wasi_fd_close(fd);
+
+  // fd_seek implies fd_tell.
+  e = openAt(ROOT, FOLLOW, "data.txt", 0, __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_SEEK, 0, 0, &fd);
+  show("tell with the seek right", __wasi_fd_tell(fd, &pos));
   (void)__wasi_fd_close(fd);
 
   // Append: every write goes to the end, wherever the offset is.
