@@ -35,6 +35,9 @@
 //    reading and/or writing as its rights ask (read-only without write rights,
 //    so writing it is ENOTCAPABLE); rights that do not apply to the type
 //    opened are dropped; fd_fdstat_set_rights only removes rights.
+//  - Files behave as Linux's: fd_pwrite on a descriptor opened with append
+//    writes at the end, and fd_fdstat_set_flags changes append and nonblock
+//    only (changing a sync flag is ENOTSUP).
 //  - fd_readdir cookies are positions in a listing taken when the guest reads
 //    from cookie 0 (wasi-libc's opendir and rewinddir), "." and ".." first,
 //    then by name; later cookies continue that listing, so one pass sees one
