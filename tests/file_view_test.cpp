@@ -310,7 +310,7 @@ TEST_F(FileViewUnitTest, RuntimeRootIsReadOnly) {
 TEST_F(FileViewUnitTest, DupSharesTheOpenFileDescription) {
   uint32_t fd = create("tmp/a", "0123456789");
   ASSERT_TRUE(view_.seek(fd, 0, 0));
-  auto copy = view_.dup(fd);
+  auto copy = view_.dup(fd, 0);
   ASSERT_TRUE(copy);
   EXPECT_EQ(*copy, fd + 1);  // the lowest free descriptor
   uint8_t buf[3];
@@ -331,18 +331,18 @@ TEST_F(FileViewUnitTest, DupSharesTheOpenFileDescription) {
   ASSERT_TRUE(high);
   EXPECT_EQ(*high, 10u);
   EXPECT_EQ(view_.dup(*copy, 10).value_or(0), 11u);
-  EXPECT_EQ(view_.dup(*copy).value_or(0), fd);
+  EXPECT_EQ(view_.dup(*copy, 0).value_or(0), fd);
   // The root directory duplicates as a directory, but is preopened only once.
-  auto root = view_.dup(kRoot);
+  auto root = view_.dup(kRoot, 0);
   ASSERT_TRUE(root);
   EXPECT_FALSE(view_.preopenName(*root));
   EXPECT_TRUE(view_.stat(*root, "tmp/a"));
-  EXPECT_EQ(view_.dup(99).error(), WasiErrno::Badf);
-  EXPECT_EQ(view_.dup(1).error(), WasiErrno::Badf);  // stdio is not the view's
+  EXPECT_EQ(view_.dup(99, 0).error(), WasiErrno::Badf);
+  EXPECT_EQ(view_.dup(1, 0).error(), WasiErrno::Badf);  // stdio is not the view's
   FileViewLimits limits;
   limits.maxOpenFiles = 5;
   view_.setLimits(limits);
-  EXPECT_EQ(view_.dup(*copy).error(), WasiErrno::Mfile);
+  EXPECT_EQ(view_.dup(*copy, 0).error(), WasiErrno::Mfile);
 }
 
 // Two Faaslets' views on one node: global read, local write.

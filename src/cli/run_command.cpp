@@ -6,8 +6,11 @@
 #include <iostream>
 #include <memory>
 
+#include <unistd.h>
+
 #include "base/bytes.h"
 #include "cli/engine_options.h"
+#include "host/host_dirs.h"
 #include "host/wasi.h"
 #include "wasm/engine.h"
 #include "wasm/instance.h"
@@ -25,6 +28,7 @@ struct RunOptions {
   unsigned timeoutMs = 0;
   uint32_t maxMemoryPages = wasm::kDefaultMaxMemoryPages;
   std::vector<std::string> env;
+  std::vector<std::string> dirs;  // HOST[::GUEST]
 };
 
 std::optional<wasm::Value> parseArg(wasm::ValType t, const std::string& s) {
@@ -91,6 +95,19 @@ int runFile(const RunOptions& o) {
     std::fprintf(stderr, "error: %s\n", bytes.error().message.c_str());
     return 1;
   }
+  // The directories first: a missing one is an error before any compiling.
+  std::unique_ptr<host::HostDirs> dirs;
+  if (!o.dirs.empty()) {
+    std::vector<host::Preopen> preopens;
+    for (const auto& spec : o.dirs)
+      preopens.push_back(host::parsePreopen(spec));
+    auto opened = host::HostDirs::open(preopens);
+    if (!opened) {
+      std::fprintf(stderr, "error: --dir: %s\n", opened.error().message.c_str());
+      return 1;
+    }
+    dirs = std::move(*opened);
+  }
   wasm::HostRegistry host;
   host::registerWasi(host);
   wasm::Engine engine(o.engine.config());
@@ -105,6 +122,13 @@ int runFile(const RunOptions& o) {
   wasi.args.push_back(std::filesystem::path(o.file).filename().string());
   if (o.invoke.empty()) wasi.args.insert(wasi.args.end(), o.args.begin(), o.args.end());
   wasi.env = o.env;
+  wasi.files = dirs.get();
+  // A command's stdio is a terminal when the process's is (wasi-libc then
+  // line-buffers stdout, as natively). An export called with --invoke keeps
+  // seeing terminals: nothing calls the guest's exit to flush a full buffer.
+  if (o.invoke.empty())
+    for (int fd = 0; fd < 3; ++fd)
+      wasi.stdioIsTerminal[fd] = ::isatty(fd) == 1;
 
   wasm::Linker linker;
   linker.addHost(host);
@@ -167,7 +191,15 @@ void addRunCommands(CLI::App& app, int& exitStatus) {
   run->add_option("--max-memory-pages", opts->maxMemoryPages,
                   "memory limit in 64 KiB pages (default and maximum 65535)")
       ->check(CLI::Range(1u, wasm::kMaxMemoryPages));
-  run->add_option("--env", opts->env, "KEY=VALUE for the guest's environment");
+  // One value per use: the module file and its arguments follow.
+  run->add_option("--env", opts->env, "KEY=VALUE for the guest's environment (repeatable)")
+      ->allow_extra_args(false);
+  run->add_option("--dir", opts->dirs,
+                  "HOST[::GUEST]: give the guest the host directory HOST, preopened as GUEST "
+                  "(default: HOST as given), with WASI preview1 semantics: paths stay inside "
+                  "it (\"..\", absolute paths and symlinks that leave it fail with ENOTCAPABLE); "
+                  "repeatable")
+      ->allow_extra_args(false);
   opts->engine.addTo(*run);
   // Everything after the module file belongs to the guest, options included.
   run->prefix_command(true);

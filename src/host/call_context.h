@@ -21,6 +21,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "host/file_view.h"
 #include "host/wasi.h"
 
 namespace nearfaas::state {

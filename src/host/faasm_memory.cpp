@@ -39,7 +39,7 @@ uint32_t mmap(Instance& inst, uint32_t, uint32_t length, uint32_t, uint32_t, uin
   if (length == 0 || fdNumber < -1 || static_cast<int64_t>(offset) < 0) return kMapFailed;
   if (fdNumber == -1) return growForRegion(inst, length, "mmap");
   // A file: check it can be read before memory grows.
-  FileView* files = ctx.files;
+  FileSystem* files = ctx.files;
   if (!files) return kMapFailed;
   auto stat = files->fdstat(fd);
   if (!stat || stat->type != FileType::RegularFile) return kMapFailed;

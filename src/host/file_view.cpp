@@ -853,4 +853,35 @@ FsResult<Bytes> FileView::readFile(std::string_view pathText) {
   return (*node)->contents();
 }
 
+// The FileSystem interface over the calls above.
+
+FsResult<uint32_t> FileView::open(uint32_t dirFd, uint32_t, std::string_view path, uint16_t oflags,
+                                  uint64_t rightsBase, uint64_t, uint16_t fdflags) {
+  return open(dirFd, path, oflags, rightsBase, fdflags);
+}
+
+FsResult<FileStat> FileView::stat(uint32_t dirFd, uint32_t, std::string_view path) const {
+  return stat(dirFd, path);
+}
+
+FsResult<void> FileView::setTimes(uint32_t dirFd, uint32_t, std::string_view path, uint64_t atim,
+                                  uint64_t mtim, uint16_t fstflags) {
+  return setTimes(dirFd, path, atim, mtim, fstflags);
+}
+
+FsResult<std::vector<DirEntry>> FileView::readDir(uint32_t fd, uint64_t cookie, size_t maxEntries) {
+  auto entries = list(fd);
+  if (!entries) return entries;
+  if (cookie >= entries->size()) return std::vector<DirEntry>{};
+  entries->erase(entries->begin(), entries->begin() + static_cast<ptrdiff_t>(cookie));
+  if (entries->size() > maxEntries) entries->resize(maxEntries);
+  return entries;
+}
+
+// The view has no symlinks: every existing path "is not a symlink".
+FsResult<std::string> FileView::readlink(uint32_t dirFd, std::string_view path) const {
+  auto found = exists(dirFd, path);
+  return std::unexpected(found ? WasiErrno::Inval : found.error());
+}
+
 }  // namespace nearfaas::host

@@ -52,6 +52,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "host/file_system.h"
 
 namespace nearfaas::storage {
 class ObjectStore;
@@ -60,71 +61,6 @@ class ObjectStore;
 namespace nearfaas::host {
 
 class LocalSharedFiles;
-
-// The WASI (preview1) errno values the file view and the WASI functions use.
-enum class WasiErrno : uint16_t {
-  Success = 0,
-  Acces = 2,
-  Badf = 8,
-  Busy = 10,
-  Exist = 20,
-  Fault = 21,
-  Fbig = 22,
-  Inval = 28,
-  Io = 29,
-  Isdir = 31,
-  Mfile = 33,
-  Nametoolong = 37,
-  Noent = 44,
-  Nomem = 48,
-  Nospc = 51,
-  Nosys = 52,
-  Notdir = 54,
-  Notempty = 55,
-  Notsock = 57,
-  Notsup = 58,
-  Perm = 63,
-  Rofs = 69,
-  Spipe = 70,
-  Xdev = 75,
-  Notcapable = 76,
-};
-
-template <typename T>
-using FsResult = std::expected<T, WasiErrno>;
-
-enum class FileType : uint8_t { Unknown = 0, CharacterDevice = 2, Directory = 3, RegularFile = 4 };
-
-// WASI flag and rights bits the view interprets.
-namespace wasi_bits {
-inline constexpr uint16_t kOpenCreate = 1 << 0, kOpenDirectory = 1 << 1, kOpenExclusive = 1 << 2,
-                          kOpenTruncate = 1 << 3;
-inline constexpr uint16_t kFdAppend = 1 << 0;
-inline constexpr uint64_t kRightRead = 1 << 1, kRightWrite = 1 << 6;
-inline constexpr uint64_t kAllRights = (1ull << 30) - 1;
-inline constexpr uint16_t kSetAtim = 1 << 0, kSetAtimNow = 1 << 1, kSetMtim = 1 << 2,
-                          kSetMtimNow = 1 << 3;
-}  // namespace wasi_bits
-
-struct FileStat {
-  uint64_t ino = 0;
-  FileType type = FileType::Unknown;
-  uint64_t nlink = 1;
-  uint64_t size = 0;
-  uint64_t atim = 0, mtim = 0, ctim = 0;  // ns since the epoch
-};
-
-struct FdStat {
-  FileType type = FileType::Unknown;
-  uint16_t flags = 0;
-  uint64_t rightsBase = 0, rightsInheriting = 0;
-};
-
-struct DirEntry {
-  std::string name;
-  uint64_t ino = 0;
-  FileType type = FileType::Unknown;
-};
 
 struct FileViewLimits {
   uint64_t maxScratchBytes = 64ull << 20;      // file contents in the scratch tree
@@ -136,7 +72,7 @@ struct FileViewLimits {
   size_t maxNameBytes = 255;
 };
 
-class FileView {
+class FileView final : public FileSystem {
  public:
   static constexpr uint32_t kRootFd = 3;
   static constexpr std::string_view kRootName = "/";
@@ -152,7 +88,7 @@ class FileView {
   static std::span<const RuntimeFile> runtimeRootFiles();
 
   explicit FileView(FileViewLimits limits = {});
-  ~FileView();
+  ~FileView() override;
   FileView(const FileView&) = delete;
   FileView& operator=(const FileView&) = delete;
 
@@ -168,46 +104,59 @@ class FileView {
   void reset();
 
   // The preopened directory's name if `fd` is one.
-  std::optional<std::string_view> preopenName(uint32_t fd) const;
+  std::optional<std::string_view> preopenName(uint32_t fd) const override;
 
   // `path` is relative to directory fd `dirFd`. Flags and rights as WASI's
   // path_open; read access needs kRightRead, write access kRightWrite.
   FsResult<uint32_t> open(uint32_t dirFd, std::string_view path, uint16_t oflags, uint64_t rights,
                           uint16_t fdflags);
-  FsResult<void> close(uint32_t fd);
+  FsResult<void> close(uint32_t fd) override;
   // Replaces `to` (closing it if open) with `from`.
-  FsResult<void> renumber(uint32_t from, uint32_t to);
+  FsResult<void> renumber(uint32_t from, uint32_t to) override;
   // A new descriptor, the lowest free one >= minFd (and >= 3: 0-2 are stdio,
   // which the view does not hold, so they cannot be duplicated here: Badf),
   // for the same open file description as `fd` (POSIX dup, F_DUPFD).
-  FsResult<uint32_t> dup(uint32_t fd, uint32_t minFd = 0);
+  FsResult<uint32_t> dup(uint32_t fd, uint32_t minFd) override;
 
-  FsResult<size_t> read(uint32_t fd, std::span<uint8_t> buf);
-  FsResult<size_t> write(uint32_t fd, std::span<const uint8_t> data);
-  FsResult<size_t> pread(uint32_t fd, std::span<uint8_t> buf, uint64_t offset);
-  FsResult<size_t> pwrite(uint32_t fd, std::span<const uint8_t> data, uint64_t offset);
-  FsResult<uint64_t> seek(uint32_t fd, int64_t delta, uint8_t whence);
+  FsResult<size_t> read(uint32_t fd, std::span<uint8_t> buf) override;
+  FsResult<size_t> write(uint32_t fd, std::span<const uint8_t> data) override;
+  FsResult<size_t> pread(uint32_t fd, std::span<uint8_t> buf, uint64_t offset) override;
+  FsResult<size_t> pwrite(uint32_t fd, std::span<const uint8_t> data, uint64_t offset) override;
+  FsResult<uint64_t> seek(uint32_t fd, int64_t delta, uint8_t whence) override;
 
-  FsResult<FdStat> fdstat(uint32_t fd) const;
-  FsResult<void> setFdFlags(uint32_t fd, uint16_t flags);
-  FsResult<FileStat> stat(uint32_t fd) const;
+  FsResult<FdStat> fdstat(uint32_t fd) const override;
+  FsResult<void> setFdFlags(uint32_t fd, uint16_t flags) override;
+  FsResult<FileStat> stat(uint32_t fd) const override;
   FsResult<FileStat> stat(uint32_t dirFd, std::string_view path) const;
-  FsResult<void> setSize(uint32_t fd, uint64_t size);
+  FsResult<void> setSize(uint32_t fd, uint64_t size) override;
   // fstflags as WASI's fd_filestat_set_times.
-  FsResult<void> setTimes(uint32_t fd, uint64_t atim, uint64_t mtim, uint16_t fstflags);
+  FsResult<void> setTimes(uint32_t fd, uint64_t atim, uint64_t mtim, uint16_t fstflags) override;
   FsResult<void> setTimes(uint32_t dirFd, std::string_view path, uint64_t atim, uint64_t mtim,
                           uint16_t fstflags);
 
   // Entries of directory `fd`, "." and ".." first, then by name.
   FsResult<std::vector<DirEntry>> list(uint32_t fd) const;
-  FsResult<void> createDirectory(uint32_t dirFd, std::string_view path);
-  FsResult<void> removeDirectory(uint32_t dirFd, std::string_view path);
-  FsResult<void> unlinkFile(uint32_t dirFd, std::string_view path);
+  FsResult<void> createDirectory(uint32_t dirFd, std::string_view path) override;
+  FsResult<void> removeDirectory(uint32_t dirFd, std::string_view path) override;
+  FsResult<void> unlinkFile(uint32_t dirFd, std::string_view path) override;
   FsResult<void> rename(uint32_t oldDirFd, std::string_view oldPath, uint32_t newDirFd,
-                        std::string_view newPath);
+                        std::string_view newPath) override;
   // Whether `path` (relative to `dirFd`) exists: for calls that must say
   // "not a symlink" (Inval) or "no such file" (Noent).
   FsResult<void> exists(uint32_t dirFd, std::string_view path) const;
+
+  // The FileSystem interface where it says more than the calls above: the
+  // tree has no symlinks, so lookup flags change nothing, and of the rights
+  // only reading and writing mean something (inheriting rights are ignored).
+  FsResult<uint32_t> open(uint32_t dirFd, uint32_t lookupFlags, std::string_view path,
+                          uint16_t oflags, uint64_t rightsBase, uint64_t rightsInheriting,
+                          uint16_t fdflags) override;
+  FsResult<FileStat> stat(uint32_t dirFd, uint32_t lookupFlags,
+                          std::string_view path) const override;
+  FsResult<void> setTimes(uint32_t dirFd, uint32_t lookupFlags, std::string_view path,
+                          uint64_t atim, uint64_t mtim, uint16_t fstflags) override;
+  FsResult<std::vector<DirEntry>> readDir(uint32_t fd, uint64_t cookie, size_t maxEntries) override;
+  FsResult<std::string> readlink(uint32_t dirFd, std::string_view path) const override;
 
   // The whole contents of the file at `path`, relative to the root ("/x" and
   // "x" alike), for host functions that read files by name.

@@ -8,7 +8,7 @@
 #include <span>
 #include <string_view>
 
-#include "host/file_view.h"
+#include "host/file_system.h"
 #include "host/wasi.h"
 #include "wasm/host_registry.h"
 #include "wasm/instance.h"

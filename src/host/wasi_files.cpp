@@ -1,7 +1,7 @@
 // WASI descriptors and paths: stdio (fds 0-2, through WasiContext::output and
-// ::input) and the Faaslet's file view (fd 3 and up, WasiContext::files).
-// An instance without a file view has stdio only: no preopened directory, so
-// no path reaches anything.
+// ::input) and a file system (fd 3 and up, WasiContext::files: a Faaslet's
+// file view or `run --dir`'s host directories). An instance without one has
+// stdio only: no preopened directory, so no path reaches anything.
 // Also Faasm's descriptor duplication, env.dup and env.__wasi_fd_dup, which
 // works on the same descriptors.
 #include <algorithm>
@@ -30,10 +30,10 @@ uint32_t status(const FsResult<T>& r) {
   return r ? kOk : code(r.error());
 }
 
-// Runs `op` on the instance's file view, or answers BADF without one.
+// Runs `op` on the instance's file system, or answers BADF without one.
 template <typename Op>
 uint32_t withFiles(Instance& inst, Op&& op) {
-  FileView* files = context(inst).files;
+  FileSystem* files = context(inst).files;
   if (!files) return code(WasiErrno::Badf);
   return guarded([&] { return op(*files); });
 }
@@ -89,7 +89,7 @@ uint32_t fdRead(Instance& inst, uint32_t fd, uint32_t iovs, uint32_t count, uint
 uint32_t fdPwrite(Instance& inst, uint32_t fd, uint32_t iovs, uint32_t count, uint64_t offset,
                   uint32_t donePtr) {
   if (isStdio(fd)) return code(WasiErrno::Spipe);
-  FileView* files = context(inst).files;
+  FileSystem* files = context(inst).files;
   if (!files) return code(WasiErrno::Badf);
   return transfer(inst, iovs, count, donePtr, [&](std::span<uint8_t> s, uint64_t done) {
     return files->pwrite(fd, s, offset + done);
@@ -99,7 +99,7 @@ uint32_t fdPwrite(Instance& inst, uint32_t fd, uint32_t iovs, uint32_t count, ui
 uint32_t fdPread(Instance& inst, uint32_t fd, uint32_t iovs, uint32_t count, uint64_t offset,
                  uint32_t donePtr) {
   if (isStdio(fd)) return code(WasiErrno::Spipe);
-  FileView* files = context(inst).files;
+  FileSystem* files = context(inst).files;
   if (!files) return code(WasiErrno::Badf);
   return transfer(inst, iovs, count, donePtr, [&](std::span<uint8_t> s, uint64_t done) {
     return files->pread(fd, s, offset + done);
@@ -108,7 +108,7 @@ uint32_t fdPread(Instance& inst, uint32_t fd, uint32_t iovs, uint32_t count, uin
 
 uint32_t fdSeek(Instance& inst, uint32_t fd, uint64_t delta, uint32_t whence, uint32_t outPtr) {
   if (isStdio(fd)) return code(WasiErrno::Spipe);
-  return withFiles(inst, [&](FileView& files) {
+  return withFiles(inst, [&](FileSystem& files) {
     auto pos = files.seek(fd, static_cast<int64_t>(delta), static_cast<uint8_t>(whence));
     if (pos) store<uint64_t>(inst, outPtr, *pos);
     return status(pos);
@@ -121,19 +121,19 @@ uint32_t fdTell(Instance& inst, uint32_t fd, uint32_t outPtr) {
 
 uint32_t fdClose(Instance& inst, uint32_t fd) {
   if (isStdio(fd)) return kOk;
-  return withFiles(inst, [&](FileView& files) { return status(files.close(fd)); });
+  return withFiles(inst, [&](FileSystem& files) { return status(files.close(fd)); });
 }
 
 uint32_t fdRenumber(Instance& inst, uint32_t from, uint32_t to) {
   if (isStdio(from) || isStdio(to)) return code(WasiErrno::Notsup);
-  return withFiles(inst, [&](FileView& files) { return status(files.renumber(from, to)); });
+  return withFiles(inst, [&](FileSystem& files) { return status(files.renumber(from, to)); });
 }
 
 // Faasm's descriptor duplication (env module): POSIX dup over the file view.
 // __wasi_fd_dup answers a WASI errno and stores the new descriptor; dup
 // answers the new descriptor, or -1.
 uint32_t fdDup(Instance& inst, uint32_t fd, uint32_t resultPtr) {
-  return withFiles(inst, [&](FileView& files) {
+  return withFiles(inst, [&](FileSystem& files) {
     auto to = files.dup(fd, 0);
     if (!to) return code(to.error());
     try {
@@ -147,7 +147,7 @@ uint32_t fdDup(Instance& inst, uint32_t fd, uint32_t resultPtr) {
 }
 
 uint32_t dup(Instance& inst, uint32_t fd) {
-  FileView* files = context(inst).files;
+  FileSystem* files = context(inst).files;
   if (!files) return UINT32_MAX;
   auto to = files->dup(fd, 0);
   return to ? *to : UINT32_MAX;
@@ -163,16 +163,21 @@ void storeFdstat(Instance& inst, uint32_t ptr, const FdStat& s) {
   std::memcpy(p + 16, &s.rightsInheriting, 8);
 }
 
+// A stdio descriptor is a character device when it is a terminal (wasi-libc's
+// isatty asks for that type and no seek or tell right), else of unknown type.
+FileType stdioType(Instance& inst, uint32_t fd) {
+  return context(inst).stdioIsTerminal[fd] ? FileType::CharacterDevice : FileType::Unknown;
+}
+
 uint32_t fdFdstatGet(Instance& inst, uint32_t fd, uint32_t ptr) {
   if (isStdio(fd)) {
-    FdStat s{FileType::CharacterDevice, 0, fd == 0 ? wasi_bits::kRightRead : wasi_bits::kRightWrite,
-             0};
+    FdStat s{stdioType(inst, fd), 0, fd == 0 ? wasi_bits::kRightRead : wasi_bits::kRightWrite, 0};
     return guarded([&] {
       storeFdstat(inst, ptr, s);
       return kOk;
     });
   }
-  return withFiles(inst, [&](FileView& files) {
+  return withFiles(inst, [&](FileSystem& files) {
     auto s = files.fdstat(fd);
     if (s) storeFdstat(inst, ptr, *s);
     return status(s);
@@ -181,15 +186,15 @@ uint32_t fdFdstatGet(Instance& inst, uint32_t fd, uint32_t ptr) {
 
 uint32_t fdFdstatSetFlags(Instance& inst, uint32_t fd, uint32_t flags) {
   if (isStdio(fd)) return kOk;
-  return withFiles(inst, [&](FileView& files) {
+  return withFiles(inst, [&](FileSystem& files) {
     return status(files.setFdFlags(fd, static_cast<uint16_t>(flags)));
   });
 }
 
-// Rights can only shrink; the view checks access when a descriptor is opened.
-uint32_t fdFdstatSetRights(Instance& inst, uint32_t fd, uint64_t, uint64_t) {
+uint32_t fdFdstatSetRights(Instance& inst, uint32_t fd, uint64_t base, uint64_t inheriting) {
   if (isStdio(fd)) return kOk;
-  return withFiles(inst, [&](FileView& files) { return status(files.fdstat(fd)); });
+  return withFiles(
+      inst, [&](FileSystem& files) { return status(files.setFdRights(fd, base, inheriting)); });
 }
 
 // filestat: u64 dev @0, ino @8, u8 filetype @16, u64 nlink @24, size @32,
@@ -197,8 +202,7 @@ uint32_t fdFdstatSetRights(Instance& inst, uint32_t fd, uint64_t, uint64_t) {
 void storeFilestat(Instance& inst, uint32_t ptr, const FileStat& s) {
   uint8_t* p = range(inst, ptr, 64);
   std::memset(p, 0, 64);
-  const uint64_t dev = 1;
-  std::memcpy(p, &dev, 8);
+  std::memcpy(p, &s.dev, 8);
   std::memcpy(p + 8, &s.ino, 8);
   p[16] = static_cast<uint8_t>(s.type);
   std::memcpy(p + 24, &s.nlink, 8);
@@ -211,10 +215,10 @@ void storeFilestat(Instance& inst, uint32_t ptr, const FileStat& s) {
 uint32_t fdFilestatGet(Instance& inst, uint32_t fd, uint32_t ptr) {
   if (isStdio(fd))
     return guarded([&] {
-      storeFilestat(inst, ptr, FileStat{fd + 1, FileType::CharacterDevice});
+      storeFilestat(inst, ptr, FileStat{fd + 1, stdioType(inst, fd)});
       return kOk;
     });
-  return withFiles(inst, [&](FileView& files) {
+  return withFiles(inst, [&](FileSystem& files) {
     auto s = files.stat(fd);
     if (s) storeFilestat(inst, ptr, *s);
     return status(s);
@@ -223,42 +227,43 @@ uint32_t fdFilestatGet(Instance& inst, uint32_t fd, uint32_t ptr) {
 
 uint32_t fdFilestatSetSize(Instance& inst, uint32_t fd, uint64_t size) {
   if (isStdio(fd)) return code(WasiErrno::Inval);
-  return withFiles(inst, [&](FileView& files) { return status(files.setSize(fd, size)); });
+  return withFiles(inst, [&](FileSystem& files) { return status(files.setSize(fd, size)); });
 }
 
 uint32_t fdFilestatSetTimes(Instance& inst, uint32_t fd, uint64_t atim, uint64_t mtim,
                             uint32_t flags) {
   if (isStdio(fd)) return kOk;
-  return withFiles(inst, [&](FileView& files) {
+  return withFiles(inst, [&](FileSystem& files) {
     return status(files.setTimes(fd, atim, mtim, static_cast<uint16_t>(flags)));
   });
 }
 
-uint32_t fdAdvise(Instance& inst, uint32_t fd, uint64_t, uint64_t, uint32_t advice) {
+uint32_t fdAdvise(Instance& inst, uint32_t fd, uint64_t offset, uint64_t len, uint32_t advice) {
   if (advice > 5) return code(WasiErrno::Inval);
   if (isStdio(fd)) return code(WasiErrno::Spipe);
-  return withFiles(inst, [&](FileView& files) { return status(files.fdstat(fd)); });
+  return withFiles(inst, [&](FileSystem& files) {
+    return status(files.advise(fd, offset, len, static_cast<uint8_t>(advice)));
+  });
 }
 
 uint32_t fdAllocate(Instance& inst, uint32_t fd, uint64_t offset, uint64_t len) {
   if (isStdio(fd)) return code(WasiErrno::Spipe);
-  return withFiles(inst, [&](FileView& files) {
-    auto s = files.stat(fd);
-    if (!s) return code(s.error());
-    uint64_t end;
-    if (__builtin_add_overflow(offset, len, &end)) return code(WasiErrno::Fbig);
-    return end > s->size ? status(files.setSize(fd, end)) : kOk;
-  });
+  return withFiles(inst,
+                   [&](FileSystem& files) { return status(files.allocate(fd, offset, len)); });
 }
 
-// Files live in memory: there is nothing to flush.
 uint32_t fdSync(Instance& inst, uint32_t fd) {
   if (isStdio(fd)) return kOk;
-  return withFiles(inst, [&](FileView& files) { return status(files.fdstat(fd)); });
+  return withFiles(inst, [&](FileSystem& files) { return status(files.sync(fd, false)); });
+}
+
+uint32_t fdDatasync(Instance& inst, uint32_t fd) {
+  if (isStdio(fd)) return kOk;
+  return withFiles(inst, [&](FileSystem& files) { return status(files.sync(fd, true)); });
 }
 
 uint32_t fdPrestatGet(Instance& inst, uint32_t fd, uint32_t ptr) {
-  return withFiles(inst, [&](FileView& files) {
+  return withFiles(inst, [&](FileSystem& files) {
     auto name = files.preopenName(fd);
     if (!name) return code(WasiErrno::Badf);
     store<uint32_t>(inst, ptr, 0);  // tag: directory
@@ -268,7 +273,7 @@ uint32_t fdPrestatGet(Instance& inst, uint32_t fd, uint32_t ptr) {
 }
 
 uint32_t fdPrestatDirName(Instance& inst, uint32_t fd, uint32_t ptr, uint32_t len) {
-  return withFiles(inst, [&](FileView& files) {
+  return withFiles(inst, [&](FileSystem& files) {
     auto name = files.preopenName(fd);
     if (!name) return code(WasiErrno::Badf);
     if (len < name->size()) return code(WasiErrno::Nametoolong);
@@ -279,18 +284,21 @@ uint32_t fdPrestatDirName(Instance& inst, uint32_t fd, uint32_t ptr, uint32_t le
 
 // dirent: u64 d_next @0, u64 d_ino @8, u32 d_namlen @16, u8 d_type @20, then
 // the name. Entries that do not fit are cut; a full buffer tells the guest to
-// call again from the last cookie.
+// call again from the last cookie (wasi-libc's readdir does, with the d_next
+// of the last whole entry it read).
 uint32_t fdReaddir(Instance& inst, uint32_t fd, uint32_t buf, uint32_t bufLen, uint64_t cookie,
                    uint32_t usedPtr) {
-  return withFiles(inst, [&](FileView& files) {
-    auto entries = files.list(fd);
-    if (!entries) return code(entries.error());
+  constexpr uint32_t kHeader = 24;
+  return withFiles(inst, [&](FileSystem& files) {
     uint8_t* out = range(inst, buf, bufLen);
+    // Each entry takes at least a header, so no more than this many fit.
+    auto entries = files.readDir(fd, cookie, bufLen / kHeader + 1);
+    if (!entries) return code(entries.error());
     uint32_t used = 0;
-    for (uint64_t i = cookie; i < entries->size() && used < bufLen; ++i) {
+    for (size_t i = 0; i < entries->size() && used < bufLen; ++i) {
       const DirEntry& e = (*entries)[i];
-      uint8_t header[24] = {};
-      uint64_t next = i + 1;
+      uint8_t header[kHeader] = {};
+      uint64_t next = cookie + i + 1;
       uint32_t nameLen = static_cast<uint32_t>(e.name.size());
       std::memcpy(header, &next, 8);
       std::memcpy(header + 8, &e.ino, 8);
@@ -308,12 +316,13 @@ uint32_t fdReaddir(Instance& inst, uint32_t fd, uint32_t buf, uint32_t bufLen, u
   });
 }
 
-uint32_t pathOpen(Instance& inst, uint32_t dirFd, uint32_t /*lookupFlags*/, uint32_t path,
-                  uint32_t pathLen, uint32_t oflags, uint64_t rightsBase, uint64_t /*inheriting*/,
+uint32_t pathOpen(Instance& inst, uint32_t dirFd, uint32_t lookupFlags, uint32_t path,
+                  uint32_t pathLen, uint32_t oflags, uint64_t rightsBase, uint64_t inheriting,
                   uint32_t fdflags, uint32_t fdPtr) {
-  return withFiles(inst, [&](FileView& files) {
-    auto fd = files.open(dirFd, text(inst, path, pathLen), static_cast<uint16_t>(oflags),
-                         rightsBase, static_cast<uint16_t>(fdflags));
+  return withFiles(inst, [&](FileSystem& files) {
+    auto fd =
+        files.open(dirFd, lookupFlags, text(inst, path, pathLen), static_cast<uint16_t>(oflags),
+                   rightsBase, inheriting, static_cast<uint16_t>(fdflags));
     if (!fd) return code(fd.error());
     try {
       store<uint32_t>(inst, fdPtr, *fd);
@@ -325,73 +334,81 @@ uint32_t pathOpen(Instance& inst, uint32_t dirFd, uint32_t /*lookupFlags*/, uint
   });
 }
 
-uint32_t pathFilestatGet(Instance& inst, uint32_t dirFd, uint32_t /*flags*/, uint32_t path,
+uint32_t pathFilestatGet(Instance& inst, uint32_t dirFd, uint32_t lookupFlags, uint32_t path,
                          uint32_t pathLen, uint32_t ptr) {
-  return withFiles(inst, [&](FileView& files) {
-    auto s = files.stat(dirFd, text(inst, path, pathLen));
+  return withFiles(inst, [&](FileSystem& files) {
+    auto s = files.stat(dirFd, lookupFlags, text(inst, path, pathLen));
     if (s) storeFilestat(inst, ptr, *s);
     return status(s);
   });
 }
 
-uint32_t pathFilestatSetTimes(Instance& inst, uint32_t dirFd, uint32_t /*flags*/, uint32_t path,
+uint32_t pathFilestatSetTimes(Instance& inst, uint32_t dirFd, uint32_t lookupFlags, uint32_t path,
                               uint32_t pathLen, uint64_t atim, uint64_t mtim, uint32_t fstflags) {
-  return withFiles(inst, [&](FileView& files) {
-    return status(files.setTimes(dirFd, text(inst, path, pathLen), atim, mtim,
+  return withFiles(inst, [&](FileSystem& files) {
+    return status(files.setTimes(dirFd, lookupFlags, text(inst, path, pathLen), atim, mtim,
                                  static_cast<uint16_t>(fstflags)));
   });
 }
 
 uint32_t pathCreateDirectory(Instance& inst, uint32_t dirFd, uint32_t path, uint32_t pathLen) {
-  return withFiles(inst, [&](FileView& files) {
+  return withFiles(inst, [&](FileSystem& files) {
     return status(files.createDirectory(dirFd, text(inst, path, pathLen)));
   });
 }
 
 uint32_t pathRemoveDirectory(Instance& inst, uint32_t dirFd, uint32_t path, uint32_t pathLen) {
-  return withFiles(inst, [&](FileView& files) {
+  return withFiles(inst, [&](FileSystem& files) {
     return status(files.removeDirectory(dirFd, text(inst, path, pathLen)));
   });
 }
 
 uint32_t pathUnlinkFile(Instance& inst, uint32_t dirFd, uint32_t path, uint32_t pathLen) {
-  return withFiles(inst, [&](FileView& files) {
+  return withFiles(inst, [&](FileSystem& files) {
     return status(files.unlinkFile(dirFd, text(inst, path, pathLen)));
   });
 }
 
 uint32_t pathRename(Instance& inst, uint32_t oldFd, uint32_t oldPath, uint32_t oldLen,
                     uint32_t newFd, uint32_t newPath, uint32_t newLen) {
-  return withFiles(inst, [&](FileView& files) {
+  return withFiles(inst, [&](FileSystem& files) {
     return status(
         files.rename(oldFd, text(inst, oldPath, oldLen), newFd, text(inst, newPath, newLen)));
   });
 }
 
-// The view has no symlinks: every existing path "is not a symlink".
-uint32_t pathReadlink(Instance& inst, uint32_t dirFd, uint32_t path, uint32_t pathLen, uint32_t,
-                      uint32_t, uint32_t) {
-  return withFiles(inst, [&](FileView& files) {
-    auto found = files.exists(dirFd, text(inst, path, pathLen));
-    return code(found ? WasiErrno::Inval : found.error());
+// A target longer than the buffer is cut to it, as POSIX readlink does.
+uint32_t pathReadlink(Instance& inst, uint32_t dirFd, uint32_t path, uint32_t pathLen, uint32_t buf,
+                      uint32_t bufLen, uint32_t usedPtr) {
+  return withFiles(inst, [&](FileSystem& files) {
+    auto target = files.readlink(dirFd, text(inst, path, pathLen));
+    if (!target) return code(target.error());
+    uint32_t n = static_cast<uint32_t>(std::min<size_t>(target->size(), bufLen));
+    std::memcpy(range(inst, buf, n), target->data(), n);
+    store<uint32_t>(inst, usedPtr, n);
+    return kOk;
   });
 }
 
-// Links cannot be made: a symlink could name something outside the view, and
-// the view keeps one name per file.
-uint32_t pathSymlink(Instance& inst, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t) {
-  return withFiles(inst, [](FileView&) { return code(WasiErrno::Perm); });
+uint32_t pathSymlink(Instance& inst, uint32_t target, uint32_t targetLen, uint32_t dirFd,
+                     uint32_t path, uint32_t pathLen) {
+  return withFiles(inst, [&](FileSystem& files) {
+    return status(files.symlink(text(inst, target, targetLen), dirFd, text(inst, path, pathLen)));
+  });
 }
 
-uint32_t pathLink(Instance& inst, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t,
-                  uint32_t) {
-  return withFiles(inst, [](FileView&) { return code(WasiErrno::Perm); });
+uint32_t pathLink(Instance& inst, uint32_t oldFd, uint32_t lookupFlags, uint32_t oldPath,
+                  uint32_t oldLen, uint32_t newFd, uint32_t newPath, uint32_t newLen) {
+  return withFiles(inst, [&](FileSystem& files) {
+    return status(files.link(oldFd, lookupFlags, text(inst, oldPath, oldLen), newFd,
+                             text(inst, newPath, newLen)));
+  });
 }
 
 // No descriptor is a socket.
 uint32_t notSocket(Instance& inst, uint32_t fd) {
   if (isStdio(fd)) return code(WasiErrno::Notsock);
-  return withFiles(inst, [&](FileView& files) {
+  return withFiles(inst, [&](FileSystem& files) {
     return code(files.fdstat(fd) ? WasiErrno::Notsock : WasiErrno::Badf);
   });
 }
@@ -430,7 +447,7 @@ void wasi_abi::registerWasiFiles(wasm::HostRegistry& r) {
   r.add<&fdAdvise>(m, "fd_advise");
   r.add<&fdAllocate>(m, "fd_allocate");
   r.add<&fdSync>(m, "fd_sync");
-  r.add<&fdSync>(m, "fd_datasync");
+  r.add<&fdDatasync>(m, "fd_datasync");
   r.add<&fdPrestatGet>(m, "fd_prestat_get");
   r.add<&fdPrestatDirName>(m, "fd_prestat_dir_name");
   r.add<&fdReaddir>(m, "fd_readdir");
