@@ -55,7 +55,8 @@ static int dupAtLeast(int fd, int min) {
     }
     below[nBelow++] = d;
   }
-  for (int i = 0; i < nBelow; i++) close(below[i]);
+  for (int i = 0; i < nBelow; i++)
+    close(below[i]);
   return result >= 0 ? result : fail(err);
 }
 

@@ -34,8 +34,8 @@ void* mremap(void* old, size_t oldLen, size_t newLen, int flags, ...) {
   if (end == __builtin_wasm_memory_size(0) * kPage) {
     // At the top of memory: the host grows memory, and the new pages
     // directly follow the region.
-    void* more = mmap(NULL, newLen - have, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                      -1, 0);
+    void* more =
+        mmap(NULL, newLen - have, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (more == (void*)end) return old;
     if (more != MAP_FAILED) munmap(more, newLen - have);
   }
@@ -43,8 +43,7 @@ void* mremap(void* old, size_t oldLen, size_t newLen, int flags, ...) {
     errno = ENOMEM;
     return MAP_FAILED;
   }
-  void* moved =
-      mmap(NULL, newLen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* moved = mmap(NULL, newLen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (moved == MAP_FAILED) return MAP_FAILED;
   memcpy(moved, old, oldLen);
   munmap(old, oldLen);

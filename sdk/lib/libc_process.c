@@ -126,7 +126,6 @@ static int fillEntry(struct passwd* found, struct passwd* pw, char* buf, size_t 
 int getpwuid_r(uid_t uid, struct passwd* pw, char* buf, size_t len, struct passwd** result) {
   return fillEntry(getpwuid(uid), pw, buf, len, result);
 }
-int getpwnam_r(const char* name, struct passwd* pw, char* buf, size_t len,
-               struct passwd** result) {
+int getpwnam_r(const char* name, struct passwd* pw, char* buf, size_t len, struct passwd** result) {
   return fillEntry(getpwnam(name), pw, buf, len, result);
 }

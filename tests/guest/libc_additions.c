@@ -9,9 +9,9 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,8 +48,7 @@ static void testMmap(void) {
   memset(p, 'x', 100000);
   int ok = p[0] == 'x' && p[99999] == 'x';
   say("mmap ok top=%d aligned=%d grown=%zu data=%s unmap=%d", (size_t)p == before,
-      ((uintptr_t)p % 65536) == 0, memoryTop() - before, ok ? "ok" : "bad",
-      munmap(p, 100000));
+      ((uintptr_t)p % 65536) == 0, memoryTop() - before, ok ? "ok" : "bad", munmap(p, 100000));
 }
 
 static void testMremap(void) {
@@ -72,7 +71,8 @@ static void testMremap(void) {
 static void testClock(void) {
   clock_t a = clock();
   volatile unsigned x = 0;
-  for (unsigned i = 0; i < 2000000; i++) x += i;
+  for (unsigned i = 0; i < 2000000; i++)
+    x += i;
   clock_t b = clock();
   say("clock ok=%d per_sec=%ld", a != (clock_t)-1 && b >= a, (long)CLOCKS_PER_SEC);
 }
@@ -84,8 +84,8 @@ static void testPwd(void) {
     say("getpwuid=NULL");
     return;
   }
-  say("name=%s pwuid=%u pwgid=%u dir=%s ", pw->pw_name, (unsigned)pw->pw_uid,
-      (unsigned)pw->pw_gid, pw->pw_dir);
+  say("name=%s pwuid=%u pwgid=%u dir=%s ", pw->pw_name, (unsigned)pw->pw_uid, (unsigned)pw->pw_gid,
+      pw->pw_dir);
   struct passwd* byName = getpwnam("faasm");
   say("byname=%s other=%s nobody=%s ", byName ? byName->pw_name : "NULL",
       getpwuid(0) ? "found" : "NULL", getpwnam("root") ? "found" : "NULL");

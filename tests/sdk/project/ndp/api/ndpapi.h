@@ -16,6 +16,6 @@ int32_t __faasmndp_put(const char* key, uint32_t keyLen, const uint8_t* data, ui
 int __faasmndp_storageCallAndAwait(const char* key, uint32_t keyLen, FaasmNdpFuncPtr f);
 int __faasmndp_storageCallAndAwait1(const char* key, uint32_t keyLen, FaasmNdpFuncPtr f,
                                     int32_t a1);
-int __faasmndp_storageCallAndAwait2(const char* key, uint32_t keyLen, FaasmNdpFuncPtr f,
-                                    int32_t a1, int32_t a2);
+int __faasmndp_storageCallAndAwait2(const char* key, uint32_t keyLen, FaasmNdpFuncPtr f, int32_t a1,
+                                    int32_t a2);
 }
