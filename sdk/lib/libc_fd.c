@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <wasi/api.h>
 
@@ -16,7 +17,7 @@ int32_t __wasi_fd_dup(int32_t fd, int32_t* result);
 // wasi-libc's fcntl (fcntl.h renames this project's calls to __nearfaas_fcntl).
 int __real_fcntl(int, int, ...) __asm__("fcntl");
 
-// Upper bound of the descriptors dupAtLeast keeps open while searching.
+// Descriptor numbers dup2 and F_DUPFD accept are below this.
 enum { kMaxDescriptor = 1 << 16 };
 
 static int fail(int e) {
@@ -32,10 +33,12 @@ int dup(int fd) {
 
 // A copy of fd at the lowest free descriptor >= min: duplicates until the
 // host hands out one >= min (it always gives the lowest free one), then
-// closes the copies below min.
+// closes the copies below min. At most min copies are below min, so the
+// search is bounded by min (< kMaxDescriptor) and the host's descriptor limit.
 static int dupAtLeast(int fd, int min) {
   if (min < 0 || min >= kMaxDescriptor) return fail(EINVAL);
-  int below[64];
+  int* below = min > 0 ? malloc(sizeof(int) * (size_t)min) : NULL;
+  if (min > 0 && !below) return fail(ENOMEM);
   int nBelow = 0, result = -1, err = 0;
   for (;;) {
     int d = dup(fd);
@@ -43,20 +46,20 @@ static int dupAtLeast(int fd, int min) {
       err = errno;
       break;
     }
-    if (d >= min) {
+    // nBelow == min: the host did not give the lowest free descriptor; stop.
+    if (d >= min || nBelow == min) {
       result = d;
-      break;
-    }
-    if (nBelow == (int)(sizeof below / sizeof below[0])) {
-      // More free slots below min than this search keeps: give up cleanly.
-      close(d);
-      err = EMFILE;
       break;
     }
     below[nBelow++] = d;
   }
   for (int i = 0; i < nBelow; i++)
     close(below[i]);
+  free(below);
+  if (result >= 0 && result < min) {
+    close(result);
+    return fail(EMFILE);
+  }
   return result >= 0 ? result : fail(err);
 }
 
