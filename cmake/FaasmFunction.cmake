@@ -33,8 +33,7 @@ file(CREATE_LINK /usr/include/nlohmann ${NEARFAAS_NLOHMANN_INCLUDE_DIR}/nlohmann
 # nearfaas_function(<user> <name> SOURCES <files...> [FLAGS <flags...>]
 #                   [LINK_FLAGS <flags...>] [DEPENDS <files...>])
 # Builds ${CMAKE_BINARY_DIR}/func/<user>/<name>.wasm from C or C++ sources
-# (clang++ if any source is not .c) against the SDK and libfaasm (FLAGS come
-# before the SDK's headers, so a function's own -I directories win), and adds
+# (clang++ if any source is not .c) against the SDK and libfaasm, and adds
 # target func_<user>_<name> (also appended to the global property
 # NEARFAAS_FUNCTION_TARGETS). The path is in <user>_<name>_WASM in the
 # caller's scope.
@@ -61,7 +60,7 @@ function(nearfaas_function user name)
   add_custom_command(
     OUTPUT ${out}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${NEARFAAS_FUNC_DIR}/${user}
-    COMMAND ${driver} ${NEARFAAS_GUEST_WARNINGS} ${ARG_FLAGS} -I${NEARFAAS_SDK_INCLUDE_DIR}
+    COMMAND ${driver} -I${NEARFAAS_SDK_INCLUDE_DIR} ${NEARFAAS_GUEST_WARNINGS} ${ARG_FLAGS}
             ${srcs} ${NEARFAAS_SDK_LINK_FLAGS} ${ARG_LINK_FLAGS}
             ${NEARFAAS_SDK_LIBFAASM} ${NEARFAAS_SDK_LINK_LIBS} -o ${out}
     DEPENDS ${srcs} ${ARG_DEPENDS} ${NEARFAAS_SDK_HEADERS} ${NEARFAAS_SDK_LIBFAASM}
