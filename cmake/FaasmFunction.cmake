@@ -1,7 +1,10 @@
 # Building NearFaaS functions (Faasm-compatible wasm32-wasi modules) inside
 # this project with the guest SDK in sdk/. The flags live in
-# sdk/cmake/WasiFlags.cmake; sdk/CMakeLists.txt builds libfaasm.a.
+# sdk/cmake/WasiFlags.cmake; sdk/CMakeLists.txt builds the SDK's sysroot,
+# libfaasm.a and libfaasm.imports.
 
+set(NEARFAAS_SDK_SYSROOT ${CMAKE_BINARY_DIR}/sdk/sysroot)
+set(NEARFAAS_SDK_IMPORTS ${CMAKE_BINARY_DIR}/sdk/lib/libfaasm.imports)
 include(${CMAKE_SOURCE_DIR}/sdk/cmake/WasiFlags.cmake)
 
 find_program(NEARFAAS_WASM_CC NAMES clang-19 REQUIRED)
@@ -14,6 +17,18 @@ set(NEARFAAS_FUNC_DIR ${CMAKE_BINARY_DIR}/func)
 # Warnings for the code of this project only (not part of the SDK flags).
 set(NEARFAAS_GUEST_WARNINGS -Wall -Wextra)
 file(GLOB_RECURSE NEARFAAS_SDK_HEADERS CONFIGURE_DEPENDS ${NEARFAAS_SDK_INCLUDE_DIR}/*.h)
+# The stamp of the sysroot's last build (sdk/CMakeLists.txt).
+set(NEARFAAS_SDK_SYSROOT_STAMP ${NEARFAAS_SDK_SYSROOT}/.stamp)
+
+# Header-only libraries functions may use, each added per function with
+# -I<dir> (never -I/usr/include, which would bring the host's libc headers
+# back). nlohmann's headers include each other as <nlohmann/...>, so its
+# directory is one holding only a link to Debian's.
+set(NEARFAAS_EIGEN_INCLUDE_DIR /usr/include/eigen3)
+set(NEARFAAS_STB_INCLUDE_DIR /usr/include/stb)
+set(NEARFAAS_NLOHMANN_INCLUDE_DIR ${CMAKE_BINARY_DIR}/sdk/third_party/nlohmann-include)
+file(MAKE_DIRECTORY ${NEARFAAS_NLOHMANN_INCLUDE_DIR})
+file(CREATE_LINK /usr/include/nlohmann ${NEARFAAS_NLOHMANN_INCLUDE_DIR}/nlohmann SYMBOLIC)
 
 # nearfaas_function(<user> <name> SOURCES <files...> [FLAGS <flags...>]
 #                   [LINK_FLAGS <flags...>] [DEPENDS <files...>])
@@ -48,7 +63,8 @@ function(nearfaas_function user name)
     COMMAND ${driver} -I${NEARFAAS_SDK_INCLUDE_DIR} ${NEARFAAS_GUEST_WARNINGS} ${ARG_FLAGS}
             ${srcs} ${NEARFAAS_SDK_LINK_FLAGS} ${ARG_LINK_FLAGS}
             ${NEARFAAS_SDK_LIBFAASM} ${NEARFAAS_SDK_LINK_LIBS} -o ${out}
-    DEPENDS ${srcs} ${ARG_DEPENDS} ${NEARFAAS_SDK_HEADERS} ${NEARFAAS_SDK_LIBFAASM} faasm_sdk
+    DEPENDS ${srcs} ${ARG_DEPENDS} ${NEARFAAS_SDK_HEADERS} ${NEARFAAS_SDK_LIBFAASM}
+            ${NEARFAAS_SDK_IMPORTS} ${NEARFAAS_SDK_SYSROOT_STAMP} faasm_sdk
     COMMENT "Building function ${user}/${name}.wasm"
     VERBATIM)
   add_custom_target(func_${user}_${name} DEPENDS ${out})

@@ -2,13 +2,30 @@
 #
 #   cmake -S myfuncs -B build -DCMAKE_TOOLCHAIN_FILE=<nearfaas-build>/sdk/WasiToolchain.cmake
 #
-# The copy in the NearFaaS build directory sets NEARFAAS_SDK_LIBFAASM and
-# includes this file. Using this file directly needs
-# -DNEARFAAS_SDK_LIBFAASM=/path/to/libfaasm.a (or that environment variable).
+# The copy in the NearFaaS build directory sets NEARFAAS_SDK_LIBFAASM,
+# NEARFAAS_SDK_SYSROOT and NEARFAAS_SDK_IMPORTS and includes this file. Using
+# this file directly needs those three as -D options or environment
+# variables (<build>/sdk/lib/libfaasm.a, <build>/sdk/sysroot,
+# <build>/sdk/lib/libfaasm.imports).
 #
 # add_executable(<name> f.cpp) then gives <name>.wasm, compiled against the
-# SDK headers (faasm/*.h, ndpapi.h) and linked with libfaasm. The flags come
-# from WasiFlags.cmake next to this file.
+# SDK's sysroot and headers (faasm/*.h, ndpapi.h) and linked with libfaasm;
+# add_library(<lib> STATIC ...) gives a wasm archive functions can link.
+# Undefined symbols that the runtime provides (libfaasm.imports) become
+# imports, as with Faasm's toolchain. The flags come from WasiFlags.cmake
+# next to this file.
+
+foreach(_nf_var NEARFAAS_SDK_LIBFAASM NEARFAAS_SDK_SYSROOT NEARFAAS_SDK_IMPORTS)
+  if(NOT ${_nf_var} AND DEFINED ENV{${_nf_var}})
+    set(${_nf_var} $ENV{${_nf_var}})
+  endif()
+  if(NOT ${_nf_var})
+    message(FATAL_ERROR "NearFaaS SDK: set ${_nf_var} (or use the WasiToolchain.cmake "
+                        "in the NearFaaS build directory)")
+  endif()
+endforeach()
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES
+  NEARFAAS_SDK_LIBFAASM NEARFAAS_SDK_SYSROOT NEARFAAS_SDK_IMPORTS)
 
 include(${CMAKE_CURRENT_LIST_DIR}/WasiFlags.cmake)
 
@@ -28,14 +45,6 @@ set(CMAKE_C_COMPILER_TARGET ${NEARFAAS_SDK_TARGET})
 set(CMAKE_CXX_COMPILER_TARGET ${NEARFAAS_SDK_TARGET})
 set(CMAKE_SYSROOT ${NEARFAAS_SDK_SYSROOT})
 
-if(NOT NEARFAAS_SDK_LIBFAASM AND DEFINED ENV{NEARFAAS_SDK_LIBFAASM})
-  set(NEARFAAS_SDK_LIBFAASM $ENV{NEARFAAS_SDK_LIBFAASM})
-endif()
-if(NOT NEARFAAS_SDK_LIBFAASM)
-  message(FATAL_ERROR "NearFaaS SDK: set NEARFAAS_SDK_LIBFAASM to libfaasm.a "
-                      "(or use the WasiToolchain.cmake in the NearFaaS build directory)")
-endif()
-list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES NEARFAAS_SDK_LIBFAASM)
 # Compiler checks compile only: linking needs libfaasm's _start.
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 
@@ -45,7 +54,7 @@ get_filename_component(NEARFAAS_SDK_INCLUDE_DIR ${CMAKE_CURRENT_LIST_DIR}/../inc
 # CMAKE_<LANG>_FLAGS_INIT, so that a project's own CMAKE_C_FLAGS /
 # CMAKE_CXX_FLAGS / CMAKE_EXE_LINKER_FLAGS add to them instead of replacing
 # them. (CMake removes the duplicates of reading this file twice.)
-add_compile_options(${NEARFAAS_SDK_CODEGEN_FLAGS}
+add_compile_options(${NEARFAAS_SDK_OVERLAY_FLAGS} ${NEARFAAS_SDK_CODEGEN_FLAGS}
                     "$<$<COMPILE_LANGUAGE:CXX>:${NEARFAAS_SDK_CXX_FLAGS}>")
 add_link_options(${NEARFAAS_SDK_LINK_FLAGS})
 set(CMAKE_C_STANDARD_INCLUDE_DIRECTORIES ${NEARFAAS_SDK_INCLUDE_DIR})

@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "base/bytes.h"
@@ -32,14 +34,37 @@ std::string objectTarget(const std::string& user, const std::string& key) {
   return "/o/" + http::percentEncode(user) + "/" + http::percentEncode(key, true);
 }
 
+bool endsWith(const std::string& path, const char* ext) {
+  return path.size() > std::strlen(ext) && path.ends_with(ext);
+}
+
 bool isCxx(const std::string& path) {
-  for (const char* ext : {".cpp", ".cc", ".cxx", ".C"})
-    if (path.size() > std::strlen(ext) && path.ends_with(ext)) return true;
+  for (const char* ext : {".cpp", ".cc", ".cxx", ".C", ".c++"})
+    if (endsWith(path, ext)) return true;
   return false;
 }
 
-int buildFunction(const std::vector<std::string>& sources, const std::string& out,
-                  const std::vector<std::string>& extra) {
+// Object files and archives on the command line are link inputs, not sources.
+bool isLinkInput(const std::string& path) {
+  return endsWith(path, ".a") || endsWith(path, ".o");
+}
+
+// What `func build` compiles and links, besides the SDK's own settings.
+struct BuildSpec {
+  std::vector<std::string> inputs;  // sources, .o and .a files
+  std::vector<std::string> includeDirs, defines, libDirs, libs, extra;
+  std::string out;
+};
+
+// The compiler command of a build: the SDK's flags (sdk_config.h), the
+// project's include directories before the SDK's headers (a function's own
+// ndpapi.h or faasm/*.h wins, as in Faasm's toolchain), then the sources,
+// the link inputs and libraries before libfaasm (so they may use it), and
+// the SDK's libraries last.
+std::vector<std::string> buildCommand(const BuildSpec& b) {
+  std::vector<std::string> sources, linkInputs;
+  for (const auto& in : b.inputs)
+    (isLinkInput(in) ? linkInputs : sources).push_back(in);
   bool cxx = std::any_of(sources.begin(), sources.end(), isCxx);
   std::vector<std::string> argv = {cxx ? NEARFAAS_SDK_CXX : NEARFAAS_SDK_CC};
   for (const char* f : {NEARFAAS_SDK_COMPILE_FLAGS})
@@ -47,17 +72,33 @@ int buildFunction(const std::vector<std::string>& sources, const std::string& ou
   if (cxx)
     for (const char* f : {NEARFAAS_SDK_CXX_FLAGS})
       argv.push_back(f);
+  for (const auto& d : b.includeDirs)
+    argv.push_back("-I" + d);
   argv.push_back("-I" NEARFAAS_SDK_INCLUDE_DIR);
-  argv.insert(argv.end(), extra.begin(), extra.end());
+  for (const auto& d : b.defines)
+    argv.push_back("-D" + d);
+  argv.insert(argv.end(), b.extra.begin(), b.extra.end());
   argv.insert(argv.end(), sources.begin(), sources.end());
+  argv.insert(argv.end(), linkInputs.begin(), linkInputs.end());
   for (const char* f : {NEARFAAS_SDK_LINK_FLAGS})
     argv.push_back(f);
+  for (const auto& d : b.libDirs)
+    argv.push_back("-L" + d);
+  for (const auto& l : b.libs)
+    argv.push_back("-l" + l);
   argv.push_back(NEARFAAS_SDK_LIBFAASM);
   for (const char* f : {NEARFAAS_SDK_LINK_LIBS})
     argv.push_back(f);
   argv.push_back("-o");
-  argv.push_back(out);
-  auto r = runProcess(argv, kBuildTimeout);
+  argv.push_back(b.out);
+  return argv;
+}
+
+int buildFunction(const BuildSpec& b) {
+  if (std::none_of(b.inputs.begin(), b.inputs.end(),
+                   [](const std::string& in) { return !isLinkInput(in); }))
+    return error("no C or C++ source among the inputs");
+  auto r = runProcess(buildCommand(b), kBuildTimeout);
   if (!r) return error(r.error().message);
   std::fputs(r->output.c_str(), stderr);
   if (r->exitCode != 0) return error("compilation failed");
@@ -142,19 +183,37 @@ void addFuncCommands(CLI::App& app, int& exitStatus) {
   auto* func = app.add_subcommand("func", "Build, add and run functions");
   func->require_subcommand(1);
 
-  struct BuildArgs {
-    std::vector<std::string> sources, extra;
-    std::string out;
-  };
-  auto b = std::make_shared<BuildArgs>();
+  auto b = std::make_shared<BuildSpec>();
   auto* build = func->add_subcommand(
-      "build", "Compile C/C++ sources into a function (.wasm) with the NearFaaS SDK");
-  build->add_option("source", b->sources, "C or C++ source files")
+      "build",
+      "Compile C/C++ sources into a function (.wasm) with the NearFaaS SDK, e.g.\n"
+      "  nearfaas func build main.cpp util.cpp -I include -D N=4 -l m -o f.wasm");
+  build
+      ->add_option("inputs", b->inputs,
+                   "C or C++ sources, and .o/.a files to link (before libfaasm)")
       ->required()
       ->check(CLI::ExistingFile);
   build->add_option("-o,--output", b->out, "output .wasm file")->required();
-  build->add_option("--flag", b->extra, "extra compiler flag (repeatable), e.g. --flag=-DX=1");
-  build->callback([b, &exitStatus] { exitStatus = buildFunction(b->sources, b->out, b->extra); });
+  build
+      ->add_option("-I,--include-dir", b->includeDirs,
+                   "include directory (repeatable), searched before the SDK's headers")
+      ->check(CLI::ExistingDirectory)
+      ->allow_extra_args(false);
+  build
+      ->add_option("-D,--define", b->defines,
+                   "preprocessor definition NAME or NAME=VALUE (repeatable)")
+      ->allow_extra_args(false);
+  build->add_option("-L,--library-dir", b->libDirs, "library directory for -l (repeatable)")
+      ->check(CLI::ExistingDirectory)
+      ->allow_extra_args(false);
+  build
+      ->add_option(
+          "-l,--library", b->libs,
+          "link wasm32 library libNAME.a from a -L directory or the SDK sysroot (repeatable)")
+      ->allow_extra_args(false);
+  build->add_option("--flag", b->extra, "extra compiler flag (repeatable), e.g. --flag=-O3")
+      ->allow_extra_args(false);
+  build->callback([b, &exitStatus] { exitStatus = buildFunction(*b); });
 
   struct AddArgs {
     NodeOptions node;

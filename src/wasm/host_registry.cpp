@@ -30,6 +30,16 @@ void HostRegistry::add(const std::string& module, const std::string& field, Host
   funcs_[key(module, field)] = std::move(func);
 }
 
+std::vector<std::string> HostRegistry::fields(std::string_view module) const {
+  // Keys are "<module length>:<module><field>", so one module's keys share a prefix.
+  std::string prefix = key(module, "");
+  std::vector<std::string> out;
+  for (auto it = funcs_.lower_bound(prefix); it != funcs_.end() && it->first.starts_with(prefix);
+       ++it)
+    out.push_back(it->first.substr(prefix.size()));
+  return out;
+}
+
 const HostFunc* HostRegistry::find(std::string_view module, std::string_view field) const {
   auto it = funcs_.find(key(module, field));
   return it == funcs_.end() ? nullptr : &it->second;

@@ -17,6 +17,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "base/result.h"
 #include "wasm/module_info.h"
@@ -116,6 +117,10 @@ class HostRegistry {
   Result<void> checkImports(const ModuleInfo& info) const;
 
   size_t size() const { return funcs_.size(); }
+
+  // The field names registered under `module`, sorted (the SDK's imports
+  // list: the `env` names a function may leave undefined at link time).
+  std::vector<std::string> fields(std::string_view module) const;
 
  private:
   static std::string key(std::string_view module, std::string_view field);
