@@ -30,14 +30,15 @@ uint64_t sharedIno(const std::string& key) {
 
 // The runtime root's files. Functions have no network, so the resolver
 // names no server beyond the loopback; the users are root and the one a
-// function runs as (uid 1000, as Faasm's runtime root has it).
+// function runs as (uid 1000, as Faasm's runtime root has it), with the
+// fields the SDK's getpwuid answers (sdk/lib/libc_process.c).
 constexpr FileView::RuntimeFile kRuntimeRoot[] = {
     {"hosts",
      "127.0.0.1\tlocalhost\n"
      "::1\tlocalhost ip6-localhost ip6-loopback\n"},
     {"passwd",
      "root:x:0:0:root:/root:/usr/sbin/nologin\n"
-     "faasm:x:1000:1000:Faasm function:/:/usr/sbin/nologin\n"},
+     "faasm:x:1000:1000::/home/faasm/:/bin/sh\n"},
     {"resolv.conf",
      "# Functions have no network access.\n"
      "nameserver 127.0.0.1\n"},
