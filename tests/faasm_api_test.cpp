@@ -119,5 +119,18 @@ TEST_F(FaasmApiTest, CounterAndAsyncArray) {
   EXPECT_EQ(ok("counter", "add 6"), "13 [0 1 2 0]");
 }
 
+// Upstream reused the import name __faasm_chain_name with a command line; the
+// host's is the fork's, so a module calling the raw upstream form is refused
+// at upload with the import's name and both types (the API functions of
+// faasm/core.h reach upstream's form through another import).
+TEST_F(FaasmApiTest, RawUpstreamChainImportIsRefusedAtUpload) {
+  auto wasm = readFile(test::guestPath("upstream_raw_chain"));
+  ASSERT_TRUE(wasm) << wasm.error().message;
+  auto added = node_->functions().add("faasm", "raw_chain", *wasm);
+  ASSERT_FALSE(added);
+  EXPECT_NE(added.error().message.find("__faasm_chain_name"), std::string::npos)
+      << added.error().message;
+}
+
 }  // namespace
 }  // namespace nearfaas
