@@ -1,8 +1,11 @@
 /*
  * libfaasm: the C API of faasm/core.h as thin wrappers over the host imports.
  */
+/* This file defines the C functions under their own names. */
+#define FAASM_NO_API_MACROS
 #include "faasm/core.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "faasm/host_interface.h"
@@ -25,6 +28,12 @@ void faasmSetOutput(const uint8_t* newOutput, long outputLen) {
 
 unsigned int faasmChainNamed(const char* name, const uint8_t* inputData, long inputDataSize) {
   return __faasm_chain_name(name, inputData, inputDataSize);
+}
+
+unsigned int faasmChainNamedCmdline(const char* name, const char* cmdline, const uint8_t* inputData,
+                                    long inputDataSize) {
+  return __nearfaas_chain_name_cmdline(name, cmdline == NULL ? "" : cmdline, inputData,
+                                       inputDataSize);
 }
 
 unsigned int faasmChain(FaasmFuncPtr funcPtr, const uint8_t* inputData, long inputDataSize) {
@@ -54,6 +63,22 @@ unsigned int faasmAwaitCall(unsigned int messageId) {
 
 unsigned int faasmAwaitCallOutput(unsigned int messageId, uint8_t* buffer, long bufferLen) {
   return __faasm_await_call_output(messageId, buffer, bufferLen);
+}
+
+unsigned int faasmAwaitCallOutputAlloc(unsigned int messageId, char** output, int* outputLen) {
+  *output = NULL;
+  *outputLen = 0;
+  /* The host waits here; awaiting the same call again below returns at once
+   * with the same outcome. */
+  int size = __nearfaas_await_call_output_size(messageId);
+  if (size < 0) return 1;
+  char* buffer = (char*)malloc((size_t)size + 1);
+  if (buffer == NULL) return 1;
+  unsigned int result = __faasm_await_call_output(messageId, (unsigned char*)buffer, size);
+  buffer[size] = '\0';
+  *output = buffer;
+  *outputLen = size;
+  return result;
 }
 
 /* ---- State ---- */

@@ -4,6 +4,12 @@
 // The number faasmChain* returns to the guest is a handle the running call's
 // services give out (1, 2, ... in chaining order), not a call id: a guest can
 // await only the calls it chained itself, and only until its deadline.
+//
+// Two imports of NearFaaS's own serve the SDK's upstream-Faasm API generation,
+// whose C functions kept the fork's import names but changed what they pass
+// (see sdk/README.md): __nearfaas_chain_name_cmdline (a named call with a
+// command line of its own) and __nearfaas_await_call_output_size (the length
+// libfaasm allocates for faasmAwaitCallOutput(id, char**, int*)).
 #include <algorithm>
 
 #include "host/faasm.h"
@@ -56,6 +62,27 @@ uint32_t chainName(Instance& inst, uint32_t namePtr, uint32_t inputPtr, uint32_t
   return submit(callContext(inst), std::move(r), "__faasm_chain_name");
 }
 
+// Upstream Faasm's faasmChainNamed(name, cmdline, input, len): as
+// __faasm_chain_name, with the callee's extra argv taken from `cmdline`
+// (split at spaces, empty words dropped, as the HTTP API splits it) instead
+// of inherited from the caller.
+uint32_t chainNameCmdline(Instance& inst, uint32_t namePtr, uint32_t cmdlinePtr, uint32_t inputPtr,
+                          uint32_t inputLen) {
+  const char* what = "__nearfaas_chain_name_cmdline";
+  std::string name = guestString(inst, namePtr, what);
+  std::string cmdline = guestString(inst, cmdlinePtr, what);
+  CallRequest r = chainedRequest(inst, inputPtr, inputLen, what);
+  r.function = std::move(name);
+  r.cmdline.clear();
+  for (size_t start = 0; start < cmdline.size();) {
+    size_t space = cmdline.find(' ', start);
+    if (space == std::string::npos) space = cmdline.size();
+    if (space > start) r.cmdline.push_back(cmdline.substr(start, space - start));
+    start = space + 1;
+  }
+  return submit(callContext(inst), std::move(r), what);
+}
+
 uint32_t chainPtr(Instance& inst, uint32_t funcPtr, uint32_t inputPtr, uint32_t inputLen) {
   if (funcPtr == 0) throw HostTrap(TrapKind::Host, "__faasm_chain_ptr: null function pointer");
   CallRequest r = chainedRequest(inst, inputPtr, inputLen, "__faasm_chain_ptr");
@@ -95,6 +122,17 @@ uint32_t awaitCallOutput(Instance& inst, uint32_t handle, uint32_t buffer, uint3
   return static_cast<uint32_t>(r->returnValue);
 }
 
+// Waits for the call like __faasm_await_call and gives the length of its
+// output, or -1 if the await failed (the reason is on stderr). Awaiting again
+// returns the same outcome, so libfaasm then copies the output with
+// __faasm_await_call_output into a buffer of this length.
+int32_t awaitCallOutputSize(Instance& inst, uint32_t handle) {
+  auto r = awaitOutcome(inst, handle, "__nearfaas_await_call_output_size");
+  if (!r) return -1;
+  // Outputs are far below 2 GiB (call limits); clamp rather than wrap.
+  return static_cast<int32_t>(std::min<size_t>(r->output.size(), INT32_MAX));
+}
+
 }  // namespace
 
 void registerFaasmChaining(wasm::HostRegistry& r) {
@@ -104,6 +142,8 @@ void registerFaasmChaining(wasm::HostRegistry& r) {
   r.add<&chainPy>(m, "__faasm_chain_py");
   r.add<&awaitCall>(m, "__faasm_await_call");
   r.add<&awaitCallOutput>(m, "__faasm_await_call_output");
+  r.add<&chainNameCmdline>(m, "__nearfaas_chain_name_cmdline");
+  r.add<&awaitCallOutputSize>(m, "__nearfaas_await_call_output_size");
 }
 
 }  // namespace nearfaas::host

@@ -9,6 +9,22 @@
  * between calls. A non-zero return from main fails the call.
  *
  * State keys are scoped by the calling user. Lengths are in bytes.
+ *
+ * Two generations of this API compile against this one header, unchanged:
+ *
+ *   the NDP fork's (auto-ndp/faasm-cpp)     upstream Faasm's (faasm/cpp)
+ *   faasmSetOutput(const uint8_t*, long)    faasmSetOutput(const char*, long)
+ *   faasmChainNamed(name, in, len)          faasmChainNamed(name, cmdline, in, len)
+ *   faasmAwaitCallOutput(id, uint8_t* buf,  faasmAwaitCallOutput(id, char** out,
+ *                        long bufLen)                            int* outLen)
+ *
+ * The C symbols keep the fork's signatures (they are what objects built for
+ * the fork link against); upstream's forms are the C functions
+ * faasmChainNamedCmdline and faasmAwaitCallOutputAlloc. C++ reaches them
+ * through overloads of the same names, C through the macros at the end of
+ * this header (C11 _Generic and an argument count), which a C file can turn
+ * off by defining FAASM_NO_API_MACROS before including it (then it calls the
+ * C functions by their own names).
  */
 #ifndef FAASM_CORE_H
 #define FAASM_CORE_H
@@ -16,6 +32,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "faasm/memory.h"
 
 #ifdef __cplusplus
 #define BYTES(arr) reinterpret_cast<uint8_t*>(arr)
@@ -40,7 +58,8 @@ long faasmGetInputSize(void);
 /* Copies min(inputSize, bufferLen) input bytes into buffer. */
 void faasmGetInput(uint8_t* buffer, long bufferLen);
 
-/* Replaces this call's output (the last write wins). */
+/* Replaces this call's output (the last write wins). Upstream's text form
+ * faasmSetOutput(const char*, long) is the same function (see the top). */
 void faasmSetOutput(const uint8_t* newOutput, long outputLen);
 
 /* ---- Chaining ---- */
@@ -49,6 +68,12 @@ void faasmSetOutput(const uint8_t* newOutput, long outputLen);
  * handle for faasmAwaitCall*: 1, 2, 3, ... in this call's chaining order,
  * meaningful in this call only (it is not the call's id). */
 unsigned int faasmChainNamed(const char* name, const uint8_t* inputData, long inputDataSize);
+
+/* Upstream Faasm's faasmChainNamed(name, cmdline, input, len): as
+ * faasmChainNamed, but the callee's arguments (argv after argv[0]) are
+ * `cmdline` split at spaces instead of the caller's. NULL is "". */
+unsigned int faasmChainNamedCmdline(const char* name, const char* cmdline, const uint8_t* inputData,
+                                    long inputDataSize);
 
 /* Starts this same module at funcPtr (instead of main) with the given input;
  * returns a handle, as faasmChainNamed. */
@@ -66,6 +91,15 @@ unsigned int faasmAwaitCall(unsigned int messageId);
 /* Waits for the call and copies min(bufferLen, outputSize) bytes of its
  * output into buffer; returns its return value. */
 unsigned int faasmAwaitCallOutput(unsigned int messageId, uint8_t* buffer, long bufferLen);
+
+/* Upstream Faasm's faasmAwaitCallOutput(id, char** output, int* outputLen):
+ * waits for the call, stores in *output a malloc'd copy of its whole output
+ * (the caller may free it; one NUL byte follows the output, which upstream
+ * does not promise) and its length in *outputLen, and returns its return
+ * value. If the wait fails it returns 1 with *output = NULL and
+ * *outputLen = 0 (and the reason on stderr); if the copy cannot be
+ * allocated, the same with return value 1. */
+unsigned int faasmAwaitCallOutputAlloc(unsigned int messageId, char** output, int* outputLen);
 
 /* ---- State ---- */
 
@@ -140,6 +174,59 @@ int _faasm_zygote(void);
 #define FAASM_ZYGOTE() extern "C" int _faasm_zygote(void)
 #else
 #define FAASM_ZYGOTE() int _faasm_zygote(void)
+#endif
+
+/* ---- Upstream Faasm's signatures beside the fork's ---- */
+
+#ifdef __cplusplus
+#include <type_traits>
+
+/* The upstream overloads that take pointers are templates over the
+ * character type, deduced only from char pointers: a null pointer constant
+ * (NULL, nullptr, 0) does not deduce, so it keeps meaning the fork's form
+ * instead of being ambiguous. */
+
+/* Text output (upstream): char* or const char*. */
+template <typename C, typename = std::enable_if_t<std::is_same_v<std::remove_cv_t<C>, char>>>
+inline void faasmSetOutput(C* newOutput, long outputLen) {
+  faasmSetOutput(reinterpret_cast<const uint8_t*>(newOutput), outputLen);
+}
+
+/* A named call with its own command line (upstream). */
+inline unsigned int faasmChainNamed(const char* name, const char* cmdline, const uint8_t* inputData,
+                                    long inputDataSize) {
+  return faasmChainNamedCmdline(name, cmdline, inputData, inputDataSize);
+}
+
+/* The whole output in a malloc'd buffer (upstream): char**. */
+template <typename C, typename = std::enable_if_t<std::is_same_v<C, char>>>
+inline unsigned int faasmAwaitCallOutput(unsigned int messageId, C** output, int* outputLen) {
+  return faasmAwaitCallOutputAlloc(messageId, output, outputLen);
+}
+
+#elif !defined(FAASM_NO_API_MACROS)
+/* C: the same names dispatch on the argument types and count. Each macro
+ * names its own function again; the preprocessor does not expand a macro
+ * inside its own expansion, so that is the C function declared above (and
+ * taking a function's address, `&faasmSetOutput`, is not a macro call). */
+
+/* Text pointers (char*, const char*, a string literal) become the byte
+ * pointer the C function takes; anything else passes unchanged and meets the
+ * prototype's checks. */
+#define FAASM_OUTPUT_BYTES_(p) \
+  _Generic((p), char* : (const uint8_t*)(p), const char* : (const uint8_t*)(p), default : (p))
+#define faasmSetOutput(newOutput, outputLen) \
+  faasmSetOutput(FAASM_OUTPUT_BYTES_(newOutput), (outputLen))
+
+/* Three arguments: the fork's form; four: upstream's (with a command line). */
+#define FAASM_FIFTH_ARG_(a, b, c, d, e, ...) e
+#define faasmChainNamed(...) \
+  FAASM_FIFTH_ARG_(__VA_ARGS__, faasmChainNamedCmdline, faasmChainNamed, ~, ~)(__VA_ARGS__)
+
+/* A char** second argument: upstream's form; anything else: the fork's. */
+#define faasmAwaitCallOutput(messageId, output, outputLen) \
+  _Generic((output), char**: faasmAwaitCallOutputAlloc, default: faasmAwaitCallOutput)( \
+      (messageId), (output), (outputLen))
 #endif
 
 #endif /* FAASM_CORE_H */

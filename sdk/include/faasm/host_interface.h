@@ -7,6 +7,19 @@
  * normally use the wrappers in faasm/core.h instead of these.
  *
  * NDP imports (__faasmndp_*) are declared in ndpapi.h.
+ *
+ * The __faasm_* names and signatures are the NDP fork's. Upstream Faasm
+ * reused two names with other parameters (__faasm_chain_name with a command
+ * line, __faasm_await_call_output filling a char** and an int*); libfaasm
+ * implements upstream's C API over the __nearfaas_* imports below instead, and
+ * a module that calls upstream's raw forms directly is refused at upload
+ * (chain_name: its import type differs) -- see docs/faasm-differences.md.
+ *
+ * The last block declares functions of upstream's host_interface.h that the
+ * runtime does not provide (S3, shared-memory variables, the host-interface
+ * test hook) without import attributes: a function that calls one fails to
+ * link, naming it, as with Faasm's own toolchain for names outside its
+ * imports lists.
  */
 #ifndef FAASM_HOST_INTERFACE_H
 #define FAASM_HOST_INTERFACE_H
@@ -49,6 +62,16 @@ unsigned int __faasm_await_call(unsigned int messageId);
 FAASM_HOST_IMPORT(__faasm_await_call_output)
 unsigned int __faasm_await_call_output(unsigned int messageId, unsigned char* buffer,
                                        long bufferLen);
+
+/* NearFaaS imports behind upstream Faasm's forms of faasmChainNamed and
+ * faasmAwaitCallOutput (see faasm/core.h). */
+FAASM_HOST_IMPORT(__nearfaas_chain_name_cmdline)
+unsigned int __nearfaas_chain_name_cmdline(const char* name, const char* cmdline,
+                                           const unsigned char* inputData, long inputDataSize);
+
+/* Waits for the call; its output's length, or -1 if the wait failed. */
+FAASM_HOST_IMPORT(__nearfaas_await_call_output_size)
+int __nearfaas_await_call_output_size(unsigned int messageId);
 
 /* State: named byte arrays shared between calls of the same user. */
 FAASM_HOST_IMPORT(__faasm_read_state)
@@ -141,9 +164,48 @@ void __faasm_sm_critical_local(void);
 FAASM_HOST_IMPORT(__faasm_sm_critical_local_end)
 void __faasm_sm_critical_local_end(void);
 
-/* Migration point: the runtime may move the call and resume in f(arg). */
+/* Migration point: the runtime may move the call and resume in f(arg).
+ * NearFaaS does not migrate calls (a later issue): the call goes on. */
+typedef void (*FaasmMigrateEntryPoint)(int);
+
 FAASM_HOST_IMPORT(__faasm_migrate_point)
-void __faasm_migrate_point(void (*f)(int), int arg);
+void __faasm_migrate_point(FaasmMigrateEntryPoint f, int arg);
+
+/* ---- Declared by upstream Faasm, not provided by NearFaaS (link fails) ---- */
+
+/* Shared-memory variables of Faasm's OpenMP support (Faasm's runtime does
+ * not provide them either). */
+void __faasm_sm_array(void* var, int varType, int arrayLen);
+void __faasm_sm_raw(void* var, int varSize);
+void __faasm_sm_var(void* var, int varType);
+void __faasm_sm_default_shared(void);
+
+/* Faasm's host-interface test hook (see faasm/host_interface_test.h). */
+void __faasm_host_interface_test(int testNum);
+
+/* Faasm's S3 access. */
+int __faasm_s3_get_num_buckets(void);
+void __faasm_s3_list_buckets(void* bucketsBuffer, int* bucketsBufferLens);
+int __faasm_s3_get_num_keys(const char* bucketName);
+int __faasm_s3_get_num_keys_with_prefix(const char* bucketName, const char* prefix);
+void __faasm_s3_list_keys(const char* bucketName, void* keysBuffer, int* keysBufferLens);
+void __faasm_s3_list_keys_with_prefix(const char* bucketName, const char* prefix, void* keysBuffer,
+                                      int* keysBufferLens);
+#ifdef __cplusplus
+int __faasm_s3_add_key_bytes(const char* bucketName, const char* keyName, void* keyBuffer,
+                             int keyBufferLen, bool overwrite = false);
+int __faasm_s3_get_key_bytes(const char* bucketName, const char* keyName, void* keyBuffer,
+                             int* keyBufferLen, bool tolerateMissing = false);
+int __faasm_s3_download_key(const char* bucketName, const char* keyName, const char* outPath,
+                            bool tolerateMissing = false);
+#else
+int __faasm_s3_add_key_bytes(const char* bucketName, const char* keyName, void* keyBuffer,
+                             int keyBufferLen, _Bool overwrite);
+int __faasm_s3_get_key_bytes(const char* bucketName, const char* keyName, void* keyBuffer,
+                             int* keyBufferLen, _Bool tolerateMissing);
+int __faasm_s3_download_key(const char* bucketName, const char* keyName, const char* outPath,
+                            _Bool tolerateMissing);
+#endif
 
 #ifdef __cplusplus
 }
