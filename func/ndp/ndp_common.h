@@ -5,6 +5,8 @@
 #include "faasm/faasm.h"
 #include "ndpapi.h"
 
+#include <string.h>
+
 #include <string>
 #include <string_view>
 
@@ -39,6 +41,25 @@ inline uint8_t* mapObject(std::string_view key, uint32_t* len) {
       __faasmndp_getMmap(key.data(), static_cast<int32_t>(key.size()), 0, kMaxObjectLen, len);
   if (data == nullptr) setOutput("FAILED - no object found with the given key");
   return data;
+}
+
+// Zeroes `len` bytes at `data` before they are freed. Memory that a storage
+// call wrote travels back to the caller in its result unless it is all zero
+// again (past the Faaslet's snapshot image): a large scratch buffer wiped
+// before it is freed costs the link nothing.
+inline void wipe(void* data, size_t len) {
+  if (len != 0) memset(data, 0, len);
+}
+
+// A decimal number in [min, max] making up all of `text`, or -1.
+inline long parseNumber(std::string_view text, long min, long max) {
+  if (text.empty() || text.size() > 9) return -1;
+  long v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return -1;
+    v = v * 10 + (c - '0');
+  }
+  return v < min || v > max ? -1 : v;
 }
 
 }  // namespace ndp
