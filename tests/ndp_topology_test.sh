@@ -222,7 +222,7 @@ warm_up_all() {
   warm_up thumbnailer "image.png 16x16 warm-thumb"
   warm_up json_query "lines.jsonl id"
   warm_up pcakmm "matrix.txt 1 1"
-  warm_up substrrepl "repl-warm /w5 w7/W5W7/"
+  warm_up substrrepl "repl-warm /w5 w7/w5 w7/"  # writes every time
 }
 
 same() {  # same FILE1 FILE2 WHAT
@@ -565,7 +565,7 @@ same "$O/pcakmm.killed" "$O/pcakmm.local" "ndp/pcakmm with the runtime killed vs
 # substrrepl: the killed call's object is rewritten exactly once (the OSD
 # applies no write of a call that is not done), as forbid_ndp's copy.
 invoke substrrepl "repl-big-local /w5 w7/W5W7/" "$O/repl.big.local" --forbid-ndp
-warm_up substrrepl "repl-warm /w5 w7/W5W7/"
+warm_up substrrepl "repl-warm /w5 w7/w5 w7/"
 kill_mid_call substrrepl "repl-big-ndp /w5 w7/W5W7/" "$O/repl.big.killed" 10
 same "$O/repl.big.killed" "$O/repl.big.local" "ndp/substrrepl with the runtime killed vs forbid_ndp"
 obj_get repl-big-ndp "$O/repl-big-ndp.obj"

@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -164,7 +165,10 @@ int project() {
   uint32_t len = 0;
   uint8_t* data = ndp::mapObject(matrixKey, &len);
   if (data == nullptr) return 1;
+  // Reserved whole (each value takes at least 2 bytes of text): the buffers
+  // a growing vector leaves behind would travel back with the result.
   std::vector<double> values;
+  values.reserve(std::min<size_t>(len / 2 + 1, kMaxValues));
   long rows = 0;
   std::string error = parseMatrix(std::string_view(reinterpret_cast<const char*>(data), len),
                                   &values, &rows, &matrixColumns);

@@ -33,9 +33,10 @@
  *           "FAILED - could not store the thumbnail", returns 4.
  *
  * NDP: decodeAndShrink runs through __faasmndp_storageCallAndAwait (no
- * arguments; globals in and out). It maps the whole object, leaves the small
- * image in a global, and wipes the full-size pixels before freeing them, so
- * that they do not travel back. The encoding and the __faasmndp_put of the
+ * arguments; globals in and out). It maps the whole object and leaves the
+ * small image in a global; stb allocates through ndp::scratchMalloc, which
+ * zeroes what it frees, so that the full-size pixels and the decoder's
+ * buffers do not travel back. The encoding and the __faasmndp_put of the
  * new object run in main, on the caller.
  */
 #include "faasm/faasm.h"
@@ -55,6 +56,9 @@
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Weverything"
 #define STB_IMAGE_IMPLEMENTATION
+#define STBI_MALLOC(n) ndp::scratchMalloc(n)
+#define STBI_REALLOC(p, n) ndp::scratchRealloc(p, n)
+#define STBI_FREE(p) ndp::scratchFree(p)
 #define STBI_NO_STDIO
 #define STBI_NO_SIMD
 #define STBI_NO_LINEAR
@@ -63,6 +67,8 @@
 #define STBI_ONLY_JPEG
 #include "stb_image.h"
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
+#define STBIR_MALLOC(n, context) ((void)(context), ndp::scratchMalloc(n))
+#define STBIR_FREE(p, context) ((void)(context), ndp::scratchFree(p))
 #include "stb_image_resize.h"
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STBI_WRITE_NO_STDIO
@@ -138,8 +144,6 @@ int decodeAndShrink() {
                      static_cast<size_t>(channels));
   int ok =
       stbir_resize_uint8(pixels, w, h, 0, thumbPixels.data(), thumbWidth, thumbHeight, 0, channels);
-  ndp::wipe(pixels,
-            static_cast<size_t>(w) * static_cast<size_t>(h) * static_cast<size_t>(channels));
   stbi_image_free(pixels);
   if (!ok) {
     setOutput("FAILED - could not store the thumbnail");
