@@ -118,7 +118,10 @@ std::optional<int32_t> Offloader::offload(faaslet::Faaslet& caller,
   auto started = std::chrono::steady_clock::now();
   auto rv = exchange(caller, request, call, std::move(*delta), readWrite, whyNot, refusedForLoad,
                      resultSize);
-  if (!rv && !readWrite && whyNot.find(kWritesItsObject) != std::string::npos) {
+  // Only the runtime's own verdict starts so (a reason that quotes a key the
+  // guest chose has another start).
+  if (!rv && !readWrite &&
+      whyNot.starts_with("failed on the storage side: " + std::string(kWritesItsObject))) {
     // The caller is untouched: send the same call again, read-write.
     {
       std::lock_guard l(statsMutex_);
