@@ -603,6 +603,22 @@ TEST_F(OffloaderTest, StorageCallThatWritesItsObjectGoesReadWrite) {
   EXPECT_EQ(runtime_->stats().done, 0u);
 }
 
+// A storage call reads what it wrote to its object, offloaded as on the
+// caller (the OSD applies the write only when the class call ends; the
+// storage runtime serves the call's later reads from what it wrote).
+TEST_F(OffloaderTest, StorageCallReadsWhatItWrote) {
+  startOffloader();
+  std::string object = objectOf(64 << 10);
+  put("doc", object);
+  auto out = sameAsLocal("write doc", [&] {
+    EXPECT_EQ(get("doc"), "rewritten");  // written by the storage side
+    put("doc", object);
+  });
+  EXPECT_EQ(text(out.output), expectedOutput(7, "rewritten", "0"));
+  EXPECT_EQ(get("doc"), "rewritten");
+  EXPECT_EQ(offloader_->stats().offloaded, 1u);
+}
+
 // Objects below fixed cost x link rate + the caller's delta + the expected
 // result (before a function's first offload: the delta again) run locally,
 // without asking the storage side; from there on they offload. A slower

@@ -7,7 +7,8 @@
  *   shared  reads /shared/ndp_calls.txt: extra = its contents
  *   state   reads state "ndp_calls", which main set to <key> before the
  *           storage call: extra = its value
- *   write   replaces the object with "rewritten": extra = __faasmndp_put's value
+ *   write   replaces the object with "rewritten" and reads it again (length and
+ *           hash of what it reads back): extra = __faasmndp_put's value
  *   trap    traps
  *   spin    loops forever
  *   big     fills 1 MiB of its memory from the hash (a result of 256 pages):
@@ -90,6 +91,7 @@ static int writeFn(void) {
   if (readObject() != 0) return -1;
   int32_t rc = __faasmndp_put(g_key, (uint32_t)strlen(g_key), (const uint8_t*)"rewritten", 9);
   snprintf(g_extra, sizeof g_extra, "%d", (int)rc);
+  if (readObject() != 0) return -1;
   return 7;
 }
 
