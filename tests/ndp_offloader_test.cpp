@@ -690,6 +690,26 @@ TEST_F(OffloaderTest, CostModelExpectsTheFunctionsLastResult) {
   EXPECT_EQ(runtime_->stats().received, 1u);
 }
 
+// Memory the storage call wrote and zeroed again (it holds its snapshot
+// contents) is not part of the result: the next call expects a small result
+// and offloads again.
+TEST_F(OffloaderTest, MemoryZeroedAgainDoesNotTravelBack) {
+  OffloaderSettings s;
+  s.cost.fixedCost = 1s;
+  s.cost.linkBitsPerSecond = 400'000;
+  startOffloader(s);
+  uint64_t delta = callerDeltaBytes("wiped doc");
+  ASSERT_LT(delta, 512u << 10);
+  std::string object = objectOf(50'000 + 2 * delta + (64 << 10));
+  put("doc", object);
+  auto first = sameAsLocal("wiped doc");
+  EXPECT_EQ(text(first.output), expectedOutput(7, object, "0"));
+  auto second = sameAsLocal("wiped doc");
+  EXPECT_EQ(text(second.output), text(first.output));
+  EXPECT_EQ(offloader_->stats().offloaded, 2u);
+  EXPECT_EQ(offloader_->stats().small, 0u);
+}
+
 // What the storage side cannot do as the caller would, it gives back
 // (Failed), and the caller runs the function itself: touching another object
 // or a /shared file, state, trapping. (Writing its object is sent again as a

@@ -13,6 +13,8 @@
  *   spin    loops forever
  *   big     fills 1 MiB of its memory from the hash (a result of 256 pages):
  *           extra = their sum (taken by main)
+ *   wiped   as big, then zeroes them again (they hold their snapshot
+ *           contents: no result pages)
  * Output (set by main after the storage call, from what the function left
  * in memory): "rc=<its value> len=<length> hash=<hash> extra=<extra>".
  * Built twice: test/ndpcalls, and test/ndpcalls2 with another hash seed
@@ -116,6 +118,12 @@ static int bigFn(void) {
   return 7;
 }
 
+static int wipedFn(void) {
+  int rc = bigFn();
+  memset(g_big, 0, sizeof g_big);
+  return rc;
+}
+
 int main(int argc, char* argv[]) {
   (void)argc;
   (void)argv;
@@ -138,6 +146,7 @@ int main(int argc, char* argv[]) {
                     : strcmp(in, "trap") == 0   ? trapFn
                     : strcmp(in, "spin") == 0   ? spinFn
                     : strcmp(in, "big") == 0    ? bigFn
+                    : strcmp(in, "wiped") == 0  ? wipedFn
                                                 : NULL;
   if (!fn) {
     faasmSetOutput((const uint8_t*)"unknown mode", 12);
@@ -145,7 +154,7 @@ int main(int argc, char* argv[]) {
   }
   if (fn == stateFn) faasmWriteState("ndp_calls", (const uint8_t*)g_key, (long)strlen(g_key));
   int rc = __faasmndp_storageCallAndAwait(g_key, (uint32_t)strlen(g_key), fn);
-  if (fn == bigFn) {
+  if (fn == bigFn || fn == wipedFn) {
     uint32_t sum = 0;
     for (uint32_t i = 0; i < sizeof g_big; ++i)
       sum += g_big[i];
