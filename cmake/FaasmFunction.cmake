@@ -31,14 +31,16 @@ file(MAKE_DIRECTORY ${NEARFAAS_NLOHMANN_INCLUDE_DIR})
 file(CREATE_LINK /usr/include/nlohmann ${NEARFAAS_NLOHMANN_INCLUDE_DIR}/nlohmann SYMBOLIC)
 
 # nearfaas_function(<user> <name> SOURCES <files...> [FLAGS <flags...>]
-#                   [LINK_FLAGS <flags...>] [DEPENDS <files...>])
+#                   [INCLUDES <dirs...>] [LINK_FLAGS <flags...>] [DEPENDS <files...>])
 # Builds ${CMAKE_BINARY_DIR}/func/<user>/<name>.wasm from C or C++ sources
 # (clang++ if any source is not .c) against the SDK and libfaasm, and adds
 # target func_<user>_<name> (also appended to the global property
 # NEARFAAS_FUNCTION_TARGETS). The path is in <user>_<name>_WASM in the
-# caller's scope.
+# caller's scope. INCLUDES are -I directories of header-only libraries (each
+# its own directory, never /usr/include: host headers must not reach a guest
+# build).
 function(nearfaas_function user name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;FLAGS;LINK_FLAGS;DEPENDS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;FLAGS;INCLUDES;LINK_FLAGS;DEPENDS" ${ARGN})
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "nearfaas_function(${user} ${name}): no SOURCES")
   endif()
@@ -52,6 +54,10 @@ function(nearfaas_function user name)
       set(is_cxx TRUE)
     endif()
   endforeach()
+  set(includes)
+  foreach(dir ${ARG_INCLUDES})
+    list(APPEND includes -I${dir})
+  endforeach()
   if(is_cxx)
     set(driver ${NEARFAAS_WASM_CXX} ${NEARFAAS_SDK_COMPILE_FLAGS} ${NEARFAAS_SDK_CXX_FLAGS})
   else()
@@ -60,7 +66,7 @@ function(nearfaas_function user name)
   add_custom_command(
     OUTPUT ${out}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${NEARFAAS_FUNC_DIR}/${user}
-    COMMAND ${driver} -I${NEARFAAS_SDK_INCLUDE_DIR} ${NEARFAAS_GUEST_WARNINGS} ${ARG_FLAGS}
+    COMMAND ${driver} ${includes} -I${NEARFAAS_SDK_INCLUDE_DIR} ${NEARFAAS_GUEST_WARNINGS} ${ARG_FLAGS}
             ${srcs} ${NEARFAAS_SDK_LINK_FLAGS} ${ARG_LINK_FLAGS}
             ${NEARFAAS_SDK_LIBFAASM} ${NEARFAAS_SDK_LINK_LIBS} -o ${out}
     DEPENDS ${srcs} ${ARG_DEPENDS} ${NEARFAAS_SDK_HEADERS} ${NEARFAAS_SDK_LIBFAASM}

@@ -11,6 +11,8 @@ PACKAGES=(
   libclang-rt-19-dev-wasm32
   # libraries
   libssl-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libboost-dev
+  # header-only libraries of the ndp/ functions (func/CMakeLists.txt)
+  libstb-dev libeigen3-dev
   # Ceph: a local single-host cluster (scripts/ceph.sh) and librados for the RADOS store
   ceph-mon ceph-osd ceph-common librados-dev libradospp-dev
   # tests, benchmarks and the demo (iproute2: ip netns, tc for the NDP topology)

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,14 +18,19 @@
 namespace nearfaas::test {
 
 struct ClassPlay {
-  bool dropAtFirstOp = false;            // hang up at the runtime's first object operation
-  bool silent = false;                   // leave its object operations unanswered
+  bool dropAtFirstOp = false;  // hang up at the runtime's first object operation
+  bool silent = false;         // leave its object operations unanswered
+  // Serve writes as offload_rw does: each is kept in *written (the last one
+  // wins), for the caller to apply if the verdict is done, as the OSD does.
+  bool writable = false;
+  std::optional<Bytes>* written = nullptr;
   std::chrono::milliseconds io{20'000};  // bound of each exchange
 };
 
 // Sends `classRequest` to the runtime on `conn` (connected to its socket),
 // serves its object operations on `object` as offload_ro does (stat, reads;
-// a write is refused with -EPERM) and returns its verdict. The class's own
+// a write is refused with -EPERM), or as offload_rw does (how.writable), and
+// returns its verdict. The class's own
 // checks (that the request names the object it runs on) are the caller's
 // business.
 inline Result<ndp::OffloadReply> playObjectClass(const ndp::Socket& conn, const Bytes& classRequest,
@@ -46,7 +52,12 @@ inline Result<ndp::OffloadReply> playObjectClass(const ndp::Socket& conn, const 
       uint64_t n = std::min<uint64_t>(op->length, object.size() - op->offset);
       reply.data.assign(object.begin() + op->offset, object.begin() + op->offset + n);
     }
-    if (op->kind == ndp::ObjectOp::WriteFull) reply.status = -EPERM;
+    if (op->kind == ndp::ObjectOp::WriteFull) {
+      if (how.writable && how.written)
+        *how.written = op->data;
+      else
+        reply.status = -EPERM;
+    }
     (void)ndp::sendFrame(conn.fd(), ndp::encode(reply), ndp::deadlineIn(how.io));
   }
 }

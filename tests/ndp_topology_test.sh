@@ -11,11 +11,18 @@
 #     line each in runtime.log) and forbid_ndp calls never reach it; an NDP
 #     wordcount of a multi-MB object moves < 1/10 of the bytes storage->compute
 #     that the forbid_ndp one does.
+#  2b. thumbnailer (PNG and JPEG), json_query, pcakmm and substrrepl: the
+#     same output with NDP (each ran on the storage side; substrrepl as a
+#     read-write offload, writing its object there) and with forbid_ndp, the
+#     same thumbnail and the same rewritten object; outputs checked against
+#     grep/sed/the generator where they can be.
 #  6. missing objects: the same answer with and without NDP, and the worker
 #     keeps serving.
 #  3. the storage runtime killed (SIGKILL) while it runs an offloaded call:
 #     the call still returns the forbid_ndp output, worker.log says it ran
 #     locally; after 'up' restarts the runtime, NDP works again.
+#  3b. the same for thumbnailer, json_query, pcakmm and substrrepl (its
+#     object, rewritten once, as forbid_ndp rewrites a copy).
 #  4. a runtime started with --max-load-per-core 0 refuses ('overloaded') and
 #     the call still gives the right output; one started with
 #     --max-offload-time 1 gives calls back, and they give the same output
@@ -26,6 +33,7 @@
 # Needs root (network namespaces), Ceph and a build. Paths come from the
 # environment (ctest sets them, see tests/CMakeLists.txt):
 #   NEARFAAS_BIN             the nearfaas binary      [build/nearfaas]
+#   NEARFAAS_NDP_TESTDATA    images, JSON lines, matrices [build/tests/nearfaas_ndp_testdata]
 #   NEARFAAS_FUNC_DIR        built functions          [build/func]
 #   NEARFAAS_CEPH_CLASS_DIR  libcls_nearfaas.so's dir [build/ceph-classes]
 #   NEARFAAS_SCRIPTS_DIR     ndp-topology.sh, ceph.sh [scripts]
@@ -37,6 +45,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 NF=${NEARFAAS_BIN:-$ROOT/build/nearfaas}
 FUNC_DIR=${NEARFAAS_FUNC_DIR:-$ROOT/build/func}
+TESTDATA=${NEARFAAS_NDP_TESTDATA:-$ROOT/build/tests/nearfaas_ndp_testdata}
 CLASS_DIR=${NEARFAAS_CEPH_CLASS_DIR:-$ROOT/build/ceph-classes}
 SCRIPTS=${NEARFAAS_SCRIPTS_DIR:-$ROOT/scripts}
 TEST_DIR=${NEARFAAS_TEST_DIR:-${TMPDIR:-/tmp}/nearfaas-ndp-topology-test}
@@ -48,7 +57,7 @@ CACHE=${NEARFAAS_TEST_CODE_CACHE:-$TOPO/code}
 RUNTIME_LOG=$TOPO/runtime.log
 WORKER_LOG=$TOPO/worker.log
 HOST=10.$SUBNET.1.2  # the compute worker as the root namespace reaches it
-FUNCS="put get wordcount grep substr sha256sum"
+FUNCS="put get wordcount grep substr sha256sum thumbnailer json_query pcakmm substrrepl"
 # Settings of the user's environment that the scripts would pick up.
 unset NEARFAAS_CEPH_DIR NEARFAAS_CEPH_STORE NEARFAAS_CEPH_POOL NEARFAAS_CEPH_PORT \
   NEARFAAS_CEPH_ADDR NEARFAAS_CEPH_TIMEOUT NEARFAAS_STORE NEARFAAS_CEPH_CONF NEARFAAS_LINK_RATE \
@@ -65,6 +74,7 @@ fail() {
 [ -x "$NF" ] || fail "no nearfaas binary at $NF"
 [ -f "$CLASS_DIR/libcls_nearfaas.so" ] || fail "no $CLASS_DIR/libcls_nearfaas.so"
 [ -x "$SCRIPTS/ndp-topology.sh" ] || fail "no $SCRIPTS/ndp-topology.sh"
+[ -x "$TESTDATA" ] || fail "no $TESTDATA"
 for f in $FUNCS; do
   [ -f "$FUNC_DIR/ndp/$f.wasm" ] || fail "no $FUNC_DIR/ndp/$f.wasm"
 done
@@ -160,7 +170,8 @@ offload_lines() { grep -c 'offload [0-9][0-9]* ndp/' "$RUNTIME_LOG" || true; }
 last_offload_line() { grep 'offload [0-9][0-9]* ndp/' "$RUNTIME_LOG" | tail -n 1; }
 
 # Waits until runtime.log has exactly N offload lines (it is flushed at
-# least once a second), at most 10 s.
+# least once a second), at most 10 s; with a third argument "at-least", N or
+# more.
 wait_offload_lines() {
   local n=$1 what=$2 end=$((SECONDS + 10)) have
   while :; do
@@ -169,7 +180,7 @@ wait_offload_lines() {
     [ $SECONDS -lt $end ] || fail "$what: expected $n offload lines in runtime.log, have $have"
     sleep 0.1
   done
-  [ "$have" -eq "$n" ] ||
+  [ "$have" -eq "$n" ] || [ "${3:-}" = at-least ] ||
     fail "$what: expected $n offload lines in runtime.log, have $have: $(last_offload_line)"
 }
 
@@ -187,12 +198,15 @@ ndp_call() {
 
 # The first offload of a function after the runtime starts is refused
 # ("loading function") while the runtime loads it; call until one is done.
+# (A function that writes its object, substrrepl, makes two offload lines
+# in its first offloaded call: the read-only attempt, then the read-write
+# one.)
 warm_up() {
   local f=$1 input=$2 try n last
   for try in 1 2 3 4 5 6 7 8 9 10; do
     n=$(offload_lines)
     invoke "$f" "$input" "$DATA/warm.out"
-    wait_offload_lines $((n + 1)) "warm-up call $try of ndp/$f"
+    wait_offload_lines $((n + 1)) "warm-up call $try of ndp/$f" at-least
     last=$(last_offload_line)
     [[ "$last" != *": done in "* ]] || return 0
     sleep 0.3
@@ -205,6 +219,10 @@ warm_up_all() {
   warm_up grep "warm w5 w7"
   warm_up substr "warm w5 w7"
   warm_up sha256sum warm
+  warm_up thumbnailer "image.png 16x16 warm-thumb"
+  warm_up json_query "lines.jsonl id"
+  warm_up pcakmm "matrix.txt 1 1"
+  warm_up substrrepl "repl-warm /w5 w7/w5 w7/"  # writes every time
 }
 
 same() {  # same FILE1 FILE2 WHAT
@@ -253,6 +271,24 @@ for key in warm text big known; do
   timeout 120 "$NF" obj put ndp "$key" "$DATA/$key.txt" --host "$HOST" --http-timeout 100 \
     2>"$DATA/put.err" || fail "obj put $key: $(cat "$DATA/put.err")"
 done
+# For the functions with libraries (part 2b): a noisy PNG of 2000 x 1500 and
+# a JPEG of 3000 x 2000 (RGB), 150,000 JSON lines, a matrix of 150,000 x 8
+# around 3 centres (rows i % 3); and copies of text and big for substrrepl,
+# which rewrites them.
+"$TESTDATA" png 2000 1500 3 "$DATA/image.png" || fail "making image.png"
+"$TESTDATA" jpeg 3000 2000 3 "$DATA/photo.jpg" || fail "making photo.jpg"
+"$TESTDATA" jsonl 150000 "$DATA/lines.jsonl" || fail "making lines.jsonl"
+"$TESTDATA" matrix 150000 8 "$DATA/matrix.txt" || fail "making matrix.txt"
+put_file() {  # put_file KEY FILE
+  timeout 120 "$NF" obj put ndp "$1" "$2" --host "$HOST" --http-timeout 100 \
+    2>"$DATA/put.err" || fail "obj put $1: $(cat "$DATA/put.err")"
+}
+for key in image.png photo.jpg lines.jsonl matrix.txt; do put_file "$key" "$DATA/$key"; done
+put_file repl-warm "$DATA/warm.txt"
+put_file repl-ndp "$DATA/text.txt"
+put_file repl-local "$DATA/text.txt"
+put_file repl-big-ndp "$DATA/big.txt"
+put_file repl-big-local "$DATA/big.txt"
 
 # ---- 2. NDP output = forbid_ndp output = the right output ------------------------
 
@@ -339,12 +375,76 @@ n=$(offload_lines)
   fail "expected $((before_lines + 4)) offload lines in runtime.log (4 NDP calls), have $n;" \
     "the last: $(grep 'offload [0-9][0-9]* ndp/' "$RUNTIME_LOG" | tail -n $((n - before_lines)))"
 
+# ---- 2b. the functions with libraries, and substrrepl ----------------------------
+
+step "2b. thumbnailer, json_query, pcakmm, substrrepl with NDP and with forbid_ndp"
+before_lines=$(offload_lines)
+obj_get() {  # obj_get KEY FILE
+  timeout 60 "$NF" obj get ndp "$1" --host "$HOST" --http-timeout 50 >"$2" 2>"$2.err" ||
+    fail "obj get $1: $(cat "$2.err")"
+}
+# thumbnailer: the same output and the same thumbnail; its size as the box
+# and the aspect ratio say (2000 x 1500 -> 256 x 192; 3000 x 2000 -> 256 x
+# 171, 170.7 rounded).
+for img in image.png:256x192 photo.jpg:256x171; do
+  key=${img%:*}
+  ndp_call thumbnailer "$key" "256x256 thumb" "$O/thumb.$key.ndp"
+  obj_get thumb "$O/thumb.$key.ndp.png"
+  invoke thumbnailer "$key 256x256 thumb" "$O/thumb.$key.local" --forbid-ndp
+  obj_get thumb "$O/thumb.$key.local.png"
+  same "$O/thumb.$key.ndp" "$O/thumb.$key.local" "ndp/thumbnailer $key with NDP vs forbid_ndp"
+  same "$O/thumb.$key.ndp.png" "$O/thumb.$key.local.png" \
+    "the thumbnail of $key made with NDP vs forbid_ndp"
+  printf 'thumb %s %s bytes' "${img#*:}" "$(stat -c %s "$O/thumb.$key.ndp.png")" >"$O/thumb.expected"
+  same "$O/thumb.$key.ndp" "$O/thumb.expected" "ndp/thumbnailer $key: output"
+done
+# json_query: counts as grep counts the generated lines.
+lines=$(wc -l <"$DATA/lines.jsonl")
+for q in 'color=="red"':'"color":"red"' 'nested.ok==true':'"ok":true'; do
+  ndp_call json_query lines.jsonl "${q%%:*}" "$O/json.ndp"
+  invoke json_query "lines.jsonl ${q%%:*}" "$O/json.local" --forbid-ndp
+  same "$O/json.ndp" "$O/json.local" "ndp/json_query ${q%%:*} with NDP vs forbid_ndp"
+  printf 'matched %d of %d lines' "$(grep -c "${q#*:}" "$DATA/lines.jsonl")" "$lines" \
+    >"$O/json.expected"
+  same "$O/json.ndp" "$O/json.expected" "ndp/json_query ${q%%:*} vs grep -c"
+done
+# pcakmm: three clusters of 50,000 rows.
+ndp_call pcakmm matrix.txt "2 3" "$O/pcakmm.ndp"
+invoke pcakmm "matrix.txt 2 3" "$O/pcakmm.local" --forbid-ndp
+same "$O/pcakmm.ndp" "$O/pcakmm.local" "ndp/pcakmm with NDP vs forbid_ndp"
+[ "$(sed -n '2,4p' "$O/pcakmm.ndp" | cut -d' ' -f1 | tr '\n' ' ')" = "50000 50000 50000 " ] ||
+  fail "ndp/pcakmm: expected 3 clusters of 50000 rows, got: $(head -c 300 "$O/pcakmm.ndp")"
+# substrrepl: the same output, and both objects as sed rewrites the text.
+ndp_call substrrepl repl-ndp "/w5 w7/W5W7/" "$O/repl.ndp"
+invoke substrrepl "repl-local /w5 w7/W5W7/" "$O/repl.local" --forbid-ndp
+same "$O/repl.ndp" "$O/repl.local" "ndp/substrrepl with NDP vs forbid_ndp"
+sed 's/w5 w7/W5W7/g' "$DATA/text.txt" >"$O/repl.expected.obj"
+printf '%d replacements, %d bytes written' "$(grep -o 'w5 w7' "$DATA/text.txt" | wc -l)" \
+  "$(stat -c %s "$O/repl.expected.obj")" >"$O/repl.expected"
+same "$O/repl.ndp" "$O/repl.expected" "ndp/substrrepl: output vs grep -o and sed"
+for key in repl-ndp repl-local; do
+  obj_get "$key" "$O/$key.obj"
+  same "$O/$key.obj" "$O/repl.expected.obj" "object $key rewritten by ndp/substrrepl vs sed"
+done
+grep -q "ndp/substrrepl on 'repl-ndp' ran near the data (.*, read-write) in" "$WORKER_LOG" ||
+  fail "worker.log does not say substrrepl ran near the data as a read-write offload"
+sleep 1.5  # past the log's flush
+n=$(offload_lines)
+[ "$n" -eq $((before_lines + 6)) ] ||
+  fail "expected $((before_lines + 6)) offload lines in runtime.log (6 NDP calls), have $n"
+
 # ---- 6. missing objects ----------------------------------------------------------
 
 step "6. missing object: same answer with and without NDP; the worker keeps serving"
-for f in get wordcount sha256sum grep; do
-  input=no-such-key
-  [ "$f" != grep ] || input="no-such-key w5"
+for f in get wordcount sha256sum grep thumbnailer json_query pcakmm substrrepl; do
+  case $f in
+    grep) input="no-such-key w5" ;;
+    thumbnailer) input="no-such-key 10x10" ;;
+    json_query) input="no-such-key a" ;;
+    pcakmm) input="no-such-key 1 1" ;;
+    substrrepl) input="no-such-key /a/b/" ;;
+    *) input=no-such-key ;;
+  esac
   for forbid in false true; do
     code=$(curl -s --max-time 60 -o "$O/missing.$f.$forbid" -w '%{http_code}' -X POST \
       "http://$HOST:8080/" \
@@ -413,6 +513,65 @@ topo up --runtime-args "$ADMIT_ALL" >"$DATA/up.out" 2>&1 || { cat "$DATA/up.out"
 warm_up wordcount warm
 ndp_call wordcount text "" "$O/wordcount.again"
 same "$O/wordcount.again" "$O/wordcount.local" "ndp/wordcount text on the new runtime vs forbid_ndp"
+
+# ---- 3b. the same for the functions with libraries, and substrrepl ----------------
+
+# kill_mid_call FUNC INPUT OUT TICKS: an NDP call of FUNC whose storage
+# runtime is killed (SIGKILL) once it spent TICKS clock ticks of CPU on it;
+# the call must succeed (output in OUT), worker.log must say it ran locally
+# (not refused), and 'up' starts a new runtime.
+kill_mid_call() {
+  local f=$1 input=$2 out=$3 ticks=$4 pid warnings cpu0 call_pid end rc new
+  pid=$(cat "$TOPO/runtime.pid")
+  warnings=$(grep -c 'runs locally' "$WORKER_LOG" || true)
+  cpu0=$(cpu_ticks "$pid")
+  timeout 200 "$NF" func invoke ndp "$f" --host "$HOST" --http-timeout 180 --input "$input" \
+    >"$out" 2>"$out.err" &
+  call_pid=$!
+  end=$((SECONDS + 60))
+  while [ $(($(cpu_ticks "$pid") - cpu0)) -lt "$ticks" ]; do
+    kill -0 "$call_pid" 2>/dev/null ||
+      fail "the NDP call of ndp/$f ended before the runtime had spent $ticks ticks of CPU on it" \
+        "($(($(cpu_ticks "$pid") - cpu0))); was it offloaded?"
+    [ $SECONDS -lt $end ] || fail "the storage runtime spent no CPU on ndp/$f in 60 s"
+    sleep 0.02
+  done
+  topo stop-runtime --kill >/dev/null
+  rc=0
+  wait "$call_pid" || rc=$?
+  [ "$rc" -eq 0 ] || fail "ndp/$f failed when the runtime died (exit $rc): $(head -c 300 "$out.err")"
+  new=$(grep 'runs locally' "$WORKER_LOG" | tail -n +$((warnings + 1)))
+  if [ "$(grep -c . <<<"$new")" -ne 1 ] || [[ "$new" != *"ndp/$f on '${input%% *}' runs locally"* ]] ||
+    [[ "$new" == *"refused"* ]]; then
+    fail "expected one 'ndp/$f on '${input%% *}' runs locally' warning (not refused), got: '$new'"
+  fi
+  echo "   ndp/$f: runtime killed; worker.log: ${new#*runs locally: }"
+  topo up --runtime-args "$ADMIT_ALL" >"$DATA/up.out" 2>&1 ||
+    { cat "$DATA/up.out" >&2; fail "up after the runtime was killed failed"; }
+}
+
+step "3b. storage runtime killed during thumbnailer, json_query, pcakmm, substrrepl"
+warm_up thumbnailer "image.png 16x16 warm-thumb"
+kill_mid_call thumbnailer "photo.jpg 256x256 thumb" "$O/thumb.killed" 10
+same "$O/thumb.killed" "$O/thumb.photo.jpg.local" "ndp/thumbnailer with the runtime killed vs forbid_ndp"
+obj_get thumb "$O/thumb.killed.png"
+same "$O/thumb.killed.png" "$O/thumb.photo.jpg.local.png" "the thumbnail made with the runtime killed"
+warm_up json_query "lines.jsonl id"
+kill_mid_call json_query 'lines.jsonl nested.ok==true' "$O/json.killed" 10
+same "$O/json.killed" "$O/json.local" "ndp/json_query with the runtime killed vs forbid_ndp"
+warm_up pcakmm "matrix.txt 1 1"
+kill_mid_call pcakmm "matrix.txt 2 3" "$O/pcakmm.killed" 10
+same "$O/pcakmm.killed" "$O/pcakmm.local" "ndp/pcakmm with the runtime killed vs forbid_ndp"
+# substrrepl: the killed call's object is rewritten exactly once (the OSD
+# applies no write of a call that is not done), as forbid_ndp's copy.
+invoke substrrepl "repl-big-local /w5 w7/W5W7/" "$O/repl.big.local" --forbid-ndp
+warm_up substrrepl "repl-warm /w5 w7/w5 w7/"
+kill_mid_call substrrepl "repl-big-ndp /w5 w7/W5W7/" "$O/repl.big.killed" 10
+same "$O/repl.big.killed" "$O/repl.big.local" "ndp/substrrepl with the runtime killed vs forbid_ndp"
+obj_get repl-big-ndp "$O/repl-big-ndp.obj"
+obj_get repl-big-local "$O/repl-big-local.obj"
+same "$O/repl-big-ndp.obj" "$O/repl-big-local.obj" \
+  "object rewritten by ndp/substrrepl with the runtime killed vs forbid_ndp"
 
 # ---- 4. overload refusal -------------------------------------------------------
 

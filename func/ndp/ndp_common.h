@@ -5,6 +5,9 @@
 #include "faasm/faasm.h"
 #include "ndpapi.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include <string>
 #include <string_view>
 
@@ -39,6 +42,53 @@ inline uint8_t* mapObject(std::string_view key, uint32_t* len) {
       __faasmndp_getMmap(key.data(), static_cast<int32_t>(key.size()), 0, kMaxObjectLen, len);
   if (data == nullptr) setOutput("FAILED - no object found with the given key");
   return data;
+}
+
+// Zeroes `len` bytes at `data` before they are freed. Memory that a storage
+// call wrote travels back to the caller in its result unless it is all zero
+// again (past the Faaslet's snapshot image): a large scratch buffer wiped
+// before it is freed costs the link nothing.
+inline void wipe(void* data, size_t len) {
+  if (len != 0) memset(data, 0, len);
+}
+
+// malloc, free and realloc whose memory is zeroed when it is freed (see
+// wipe), for libraries that allocate large temporary buffers inside a storage
+// call (stb's STBI_MALLOC, STBI_FREE, STBI_REALLOC). Each block starts with
+// its size, in 16 bytes that keep malloc's alignment.
+inline void* scratchMalloc(size_t n) {
+  auto* block = static_cast<uint8_t*>(malloc(n + 16));
+  if (block == nullptr) return nullptr;
+  memcpy(block, &n, sizeof n);
+  return block + 16;
+}
+inline void scratchFree(void* p) {
+  if (p == nullptr) return;
+  uint8_t* block = static_cast<uint8_t*>(p) - 16;
+  size_t n;
+  memcpy(&n, block, sizeof n);
+  wipe(block, n + 16);
+  free(block);
+}
+inline void* scratchRealloc(void* p, size_t n) {
+  void* moved = scratchMalloc(n);
+  if (moved == nullptr || p == nullptr) return moved;  // on failure p stays valid
+  size_t old;
+  memcpy(&old, static_cast<uint8_t*>(p) - 16, sizeof old);
+  memcpy(moved, p, old < n ? old : n);
+  scratchFree(p);
+  return moved;
+}
+
+// A decimal number in [min, max] making up all of `text`, or -1.
+inline long parseNumber(std::string_view text, long min, long max) {
+  if (text.empty() || text.size() > 9) return -1;
+  long v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return -1;
+    v = v * 10 + (c - '0');
+  }
+  return v < min || v > max ? -1 : v;
 }
 
 }  // namespace ndp

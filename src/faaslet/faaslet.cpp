@@ -1,6 +1,7 @@
 #include "faaslet/faaslet.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -243,6 +244,22 @@ Result<MemoryDelta> Faaslet::takeDelta(const MemoryDelta* since) {
     std::vector<std::pair<uint32_t, uint32_t>> excluded = context_.ndpRegions;
     size_t sinceAt = 0;
     const uint64_t imageBytes = uint64_t{proto_->snapshot().memoryPages()} * wasm::kWasmPageSize;
+    // The snapshot's memory image, which the other side restores too: a
+    // written page that holds exactly its image contents again (a scratch
+    // buffer zeroed before it was freed) need not travel. Without the
+    // mapping every written page goes, as before.
+    struct Image {
+      void* at = MAP_FAILED;
+      size_t bytes = 0;
+      ~Image() {
+        if (at != MAP_FAILED) munmap(at, bytes);
+      }
+    } image;
+    if (imageBytes > 0) {
+      image.bytes = static_cast<size_t>(imageBytes);
+      image.at =
+          mmap(nullptr, image.bytes, PROT_READ, MAP_SHARED, proto_->snapshot().memoryFd(), 0);
+    }
     for (size_t i = 0; i < npages; ++i) {
       uint64_t e = entries[i];
       // Written pages of the private snapshot mapping are anonymous copies;
@@ -258,14 +275,20 @@ Result<MemoryDelta> Faaslet::takeDelta(const MemoryDelta* since) {
         return at >= r.first && at + P <= uint64_t{r.first} + r.second;
       });
       if (skip) continue;
+      bool inSince = false;
       if (since) {
         // since->pages ascend, and so does i: advance a cursor.
         while (sinceAt < since->pages.size() && since->pages[sinceAt] < i)
           ++sinceAt;
-        if (sinceAt < since->pages.size() && since->pages[sinceAt] == i &&
+        inSince = sinceAt < since->pages.size() && since->pages[sinceAt] == i;
+        if (inSince &&
             std::memcmp(mem->data + at, since->data.data() + sinceAt * size_t{P}, P) == 0)
           continue;
       }
+      // A page `since` did not bring is its image contents on the other side.
+      if (!inSince && image.at != MAP_FAILED && at + P <= imageBytes &&
+          std::memcmp(mem->data + at, static_cast<const uint8_t*>(image.at) + at, P) == 0)
+        continue;
       d.pages.push_back(static_cast<uint32_t>(i));
       d.data.insert(d.data.end(), mem->data + at, mem->data + at + P);
     }

@@ -98,7 +98,10 @@ class Faaslet {
   // state mappings) and the mutable globals. With `since` (a delta this
   // Faaslet applied), pages that still hold exactly what `since` brought are
   // left out: the delta then carries only what changed after it was applied,
-  // and applying `since` and then it gives the same memory.
+  // and applying `since` and then it gives the same memory. A written page
+  // that `since` did not bring and that holds exactly its snapshot contents
+  // again (e.g. a buffer zeroed before it was freed) is left out too: the
+  // other side restores the same snapshot.
   Result<MemoryDelta> takeDelta(const MemoryDelta* since = nullptr);
   // Makes this Faaslet's memory and globals those of the delta's source.
   Result<void> applyDelta(const MemoryDelta& delta);

@@ -4,6 +4,13 @@
 // storage runtime through its DeltaEndpoint, and applies the result to the
 // calling Faaslet. Docs: docs/ndp.md.
 //
+// A storage call that writes its object (__faasmndp_put of its own key) goes
+// as a read-write offload (method offload_rw): the OSD applies the write only
+// if the whole call is done there. The offloader learns which functions
+// write: the first such call, sent read-only, comes back with the verdict
+// "writes its object" and is sent again at once as a read-write offload, and
+// that function's later calls go read-write from the start.
+//
 // Invariant: offload() either returns fn's value with the caller updated
 // exactly as a local run would have left it, or returns nullopt with the
 // caller untouched (the host function then runs fn itself). Every nullopt
@@ -18,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -118,7 +126,7 @@ class Offloader final : public sched::StorageOffloader {
   // Runs the exchange once the decision is made; nullopt with the reason.
   std::optional<int32_t> exchange(faaslet::Faaslet& caller, const host::CallRequest& request,
                                   const host::CallServices::StorageCall& call,
-                                  faaslet::MemoryDelta delta, std::string& whyNot,
+                                  faaslet::MemoryDelta delta, bool readWrite, std::string& whyNot,
                                   bool& refusedForLoad, uint64_t& resultSize);
 
   std::unique_ptr<ObjectClassStore> store_;
@@ -131,6 +139,9 @@ class Offloader final : public sched::StorageOffloader {
   OffloaderStats stats_;
   // Bytes of the last result per "user/function" (guarded by statsMutex_).
   std::map<std::string, uint64_t> resultBytes_;
+  // The "user/function"s whose storage calls write their object (guarded by
+  // statsMutex_; at most one entry per function the node runs).
+  std::set<std::string> writers_;
 };
 
 }  // namespace nearfaas::ndp

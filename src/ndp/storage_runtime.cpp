@@ -43,15 +43,22 @@ class ClassObjects : public storage::ObjectStore {
   StoreResult<void> put(std::string_view bucket, std::string_view key,
                         std::span<const uint8_t> data) override {
     if (!mine(bucket, key)) return elsewhere(bucket, key);
-    auto r = ask({ObjectOp::WriteFull, 0, 0, Bytes(data.begin(), data.end())});
+    Bytes bytes(data.begin(), data.end());
+    auto r = ask({ObjectOp::WriteFull, 0, 0, bytes});
     if (!r) return std::unexpected(r.error());
     if (r->status < 0) {
       // Refused (a read-only offload): the call cannot do here what it would
-      // do on the caller, so its result must not be used; the caller reruns it.
-      broken_ = "the object class refused a write of the object (errno " +
+      // do on the caller, so its result must not be used; the caller reruns
+      // it (and sends that function's calls as read-write offloads).
+      broken_ = std::string(kWritesItsObject) +
+                ", which a read-only offload cannot (the object class refused it, errno " +
                 std::to_string(-r->status) + ")";
       return storeFail(StoreErrorCode::Io, *broken_);
     }
+    // The OSD applies the write when the class call ends; until then the
+    // class reads the object as it was. The call reads what it wrote, as it
+    // would on the caller.
+    written_ = std::move(bytes);
     return {};
   }
   StoreResult<Bytes> get(std::string_view bucket, std::string_view key) override {
@@ -78,6 +85,10 @@ class ClassObjects : public storage::ObjectStore {
     if (!size) return std::unexpected(size.error());
     if (offset >= size->size || maxLen == 0) return uint64_t{0};
     uint64_t want = std::min(maxLen, size->size - offset);
+    if (written_) {
+      std::memcpy(place(want), written_->data() + offset, want);
+      return want;
+    }
     if (broken_) return storeFail(StoreErrorCode::Io, *broken_);
     auto deadline = ioDeadline();
     auto broke = [&](const std::string& why) {
@@ -112,6 +123,7 @@ class ClassObjects : public storage::ObjectStore {
   }
   StoreResult<storage::ObjectInfo> stat(std::string_view bucket, std::string_view key) override {
     if (!mine(bucket, key)) return elsewhere(bucket, key);
+    if (written_) return storage::ObjectInfo{written_->size()};
     auto r = ask({ObjectOp::Stat});
     if (!r) return std::unexpected(r.error());
     if (r->status < 0) return failed(r->status, "stat");
@@ -170,6 +182,7 @@ class ClassObjects : public storage::ObjectStore {
   std::chrono::milliseconds timeout_;
   Deadline hold_;
   std::optional<std::string> broken_;
+  std::optional<Bytes> written_;  // what the call wrote to its object
 };
 
 // What an offloaded call may use: its object. No chaining (the caller

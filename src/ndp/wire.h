@@ -24,6 +24,7 @@
 #include <initializer_list>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/bytes.h"
@@ -43,6 +44,10 @@ inline constexpr uint64_t kMaxObjectBytes = 256ull << 20;
 // storage runtime refuses others, so that what it sends to a caller's
 // address is never text of the requester's choosing.
 inline constexpr size_t kTokenHexDigits = 32;
+// How the reason of a Failed verdict starts when the call wrote its object in
+// a read-only offload (offload_ro): the compute worker then sends that
+// function's storage calls with offload_rw.
+inline constexpr std::string_view kWritesItsObject = "the storage call writes its object";
 
 // The largest frame of each kind of message (maxFrameBytes).
 inline constexpr uint64_t kMaxRequestFrameBytes = 64 << 10;  // requests, delta fetches

@@ -7,11 +7,14 @@
  *   shared  reads /shared/ndp_calls.txt: extra = its contents
  *   state   reads state "ndp_calls", which main set to <key> before the
  *           storage call: extra = its value
- *   write   replaces the object with "rewritten": extra = __faasmndp_put's value
+ *   write   replaces the object with "rewritten" and reads it again (length and
+ *           hash of what it reads back): extra = __faasmndp_put's value
  *   trap    traps
  *   spin    loops forever
  *   big     fills 1 MiB of its memory from the hash (a result of 256 pages):
  *           extra = their sum (taken by main)
+ *   wiped   as big, then zeroes them again (they hold their snapshot
+ *           contents: no result pages)
  * Output (set by main after the storage call, from what the function left
  * in memory): "rc=<its value> len=<length> hash=<hash> extra=<extra>".
  * Built twice: test/ndpcalls, and test/ndpcalls2 with another hash seed
@@ -90,6 +93,7 @@ static int writeFn(void) {
   if (readObject() != 0) return -1;
   int32_t rc = __faasmndp_put(g_key, (uint32_t)strlen(g_key), (const uint8_t*)"rewritten", 9);
   snprintf(g_extra, sizeof g_extra, "%d", (int)rc);
+  if (readObject() != 0) return -1;
   return 7;
 }
 
@@ -114,6 +118,12 @@ static int bigFn(void) {
   return 7;
 }
 
+static int wipedFn(void) {
+  int rc = bigFn();
+  memset(g_big, 0, sizeof g_big);
+  return rc;
+}
+
 int main(int argc, char* argv[]) {
   (void)argc;
   (void)argv;
@@ -136,6 +146,7 @@ int main(int argc, char* argv[]) {
                     : strcmp(in, "trap") == 0   ? trapFn
                     : strcmp(in, "spin") == 0   ? spinFn
                     : strcmp(in, "big") == 0    ? bigFn
+                    : strcmp(in, "wiped") == 0  ? wipedFn
                                                 : NULL;
   if (!fn) {
     faasmSetOutput((const uint8_t*)"unknown mode", 12);
@@ -143,7 +154,7 @@ int main(int argc, char* argv[]) {
   }
   if (fn == stateFn) faasmWriteState("ndp_calls", (const uint8_t*)g_key, (long)strlen(g_key));
   int rc = __faasmndp_storageCallAndAwait(g_key, (uint32_t)strlen(g_key), fn);
-  if (fn == bigFn) {
+  if (fn == bigFn || fn == wipedFn) {
     uint32_t sum = 0;
     for (uint32_t i = 0; i < sizeof g_big; ++i)
       sum += g_big[i];
