@@ -5,61 +5,21 @@
 // awaits), from C and C++. Each test checks the whole output.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <filesystem>
 #include <string>
 
-#include "base/bytes.h"
-#include "sched/node.h"
-#include "test_env.h"
+#include "faasm_demo_node.h"
 
 namespace nearfaas {
 namespace {
 
-using host::CallOutcome;
-using host::CallRequest;
-
-std::string text(const Bytes& b) {
-  return std::string(b.begin(), b.end());
-}
-
-// A node with every faasm/* function.
-class FaasmApiTest : public ::testing::Test {
+// A node with every faasm/* function of the API tests.
+class FaasmApiTest : public test::FaasmDemoNode {
  protected:
   void SetUp() override {
-    sched::NodeConfig c;
-    c.dataDir = dir_.path();
-    c.codeCacheDir = test::testCacheDir();
-    c.scheduler.slots = 2;
-    c.scheduler.callTimeout = std::chrono::seconds(30);
-    auto n = sched::Node::open(c);
-    ASSERT_TRUE(n) << n.error().message;
-    node_ = std::move(*n);
-    for (const char* f : {"hello", "echo_c", "argv", "chain_output", "chain_c", "fork_chain",
-                          "state_offset", "counter"}) {
-      auto wasm =
-          readFile(std::filesystem::path(NEARFAAS_FUNC_DIR) / "faasm" / (std::string(f) + ".wasm"));
-      ASSERT_TRUE(wasm) << wasm.error().message;
-      ASSERT_TRUE(node_->functions().add("faasm", f, *wasm)) << f;
-    }
+    open({"hello", "echo_c", "argv", "chain_output", "chain_c", "fork_chain", "state_offset",
+          "counter"});
   }
-
-  CallOutcome call(const std::string& function, const std::string& input) {
-    CallRequest r;
-    r.user = "faasm";
-    r.function = function;
-    r.input.assign(input.begin(), input.end());
-    return node_->scheduler().call(std::move(r));
-  }
-  // The output of a call that must succeed.
-  std::string ok(const std::string& function, const std::string& input) {
-    CallOutcome out = call(function, input);
-    EXPECT_EQ(out.returnValue, 0) << function << "(" << input << "): " << text(out.output);
-    return text(out.output);
-  }
-
-  test::TempDir dir_;
-  std::unique_ptr<sched::Node> node_;
 };
 
 // faasmSetOutput(const char*, long) from C++ and C (the C macro).
@@ -107,7 +67,7 @@ TEST_F(FaasmApiTest, StateOffsetsSharedBetweenCalls) {
   (*value)->read(0, whole);
   EXPECT_EQ(text(whole), "hello SHARED world");
 
-  CallOutcome bad = call("state_offset", "get 15 9");
+  host::CallOutcome bad = call("state_offset", "get 15 9");
   EXPECT_EQ(bad.returnValue, 1);
 }
 

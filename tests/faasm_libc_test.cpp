@@ -5,25 +5,15 @@
 // and then read.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <filesystem>
 #include <sstream>
 #include <string>
 
-#include "base/bytes.h"
+#include "faasm_demo_node.h"
 #include "host/file_view.h"
-#include "sched/node.h"
-#include "test_env.h"
 
 namespace nearfaas {
 namespace {
-
-using host::CallOutcome;
-using host::CallRequest;
-
-std::string text(const Bytes& b) {
-  return std::string(b.begin(), b.end());
-}
 
 // The contents of runtime-root file /etc/<name> as the runtime serves it.
 std::string runtimeFile(const std::string& name) {
@@ -33,37 +23,9 @@ std::string runtimeFile(const std::string& name) {
   return "";
 }
 
-class FaasmLibcTest : public ::testing::Test {
+class FaasmLibcTest : public test::FaasmDemoNode {
  protected:
-  void SetUp() override {
-    sched::NodeConfig c;
-    c.dataDir = dir_.path();
-    c.codeCacheDir = test::testCacheDir();
-    c.scheduler.slots = 2;
-    c.scheduler.callTimeout = std::chrono::seconds(30);
-    auto n = sched::Node::open(c);
-    ASSERT_TRUE(n) << n.error().message;
-    node_ = std::move(*n);
-    for (const char* f : {"mmap", "runtime_root", "env_cwd", "dup", "shared_file"}) {
-      auto wasm =
-          readFile(std::filesystem::path(NEARFAAS_FUNC_DIR) / "faasm" / (std::string(f) + ".wasm"));
-      ASSERT_TRUE(wasm) << wasm.error().message;
-      ASSERT_TRUE(node_->functions().add("faasm", f, *wasm)) << f;
-    }
-  }
-
-  std::string ok(const std::string& function, const std::string& input) {
-    CallRequest r;
-    r.user = "faasm";
-    r.function = function;
-    r.input.assign(input.begin(), input.end());
-    CallOutcome out = node_->scheduler().call(std::move(r));
-    EXPECT_EQ(out.returnValue, 0) << function << "(" << input << "): " << text(out.output);
-    return text(out.output);
-  }
-
-  test::TempDir dir_;
-  std::unique_ptr<sched::Node> node_;
+  void SetUp() override { open({"mmap", "runtime_root", "env_cwd", "dup", "shared_file"}); }
 };
 
 TEST_F(FaasmLibcTest, MmapAnonymousAndFiles) {
