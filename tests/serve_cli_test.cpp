@@ -123,12 +123,13 @@ TEST(ServeCli, HelpListsTheOptions) {
   auto r = runProcess({NEARFAAS_BINARY, "serve", "--help"});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->exitCode, 0);
-  for (const char* opt : {"--listen", "--host", "--invoke-port", "--upload-port", "--data-dir",
-                          "--slots", "--http-threads", "--max-body", "--timeout", "--grace"})
+  for (const char* opt :
+       {"--listen", "--host", "--invoke-port", "--upload-port", "--data-dir", "--slots",
+        "--http-threads", "--max-body", "--timeout", "--grace", "--auth", "--admin-token-file"})
     EXPECT_TRUE(contains(r->output, opt)) << opt;
   auto top = runProcess({NEARFAAS_BINARY, "--help"});
   ASSERT_TRUE(top);
-  for (const char* cmd : {"serve", "state", "obj"})
+  for (const char* cmd : {"serve", "state", "obj", "token"})
     EXPECT_TRUE(contains(top->output, cmd)) << cmd;
   auto func = runProcess({NEARFAAS_BINARY, "func", "--help"});
   ASSERT_TRUE(func);
