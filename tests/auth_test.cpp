@@ -94,6 +94,27 @@ TEST(TokenStore, CreateAuthenticateRevoke) {
   EXPECT_TRUE(tokens.revoke("nobody")->empty());
 }
 
+// A valid token is remembered for cacheTtl (no store read); a record removed
+// by another worker (here: straight from the store) is noticed after it, at
+// once with no cache.
+TEST(TokenStore, CacheRemembersValidTokensForItsTtl) {
+  test::TempDir dir;
+  auto store = storage::DirectoryStore::open(dir.path());
+  ASSERT_TRUE(store) << store.error().message;
+  auth::TokenStore cached(**store, kAdmin, {std::chrono::hours(1)});
+  auth::TokenStore uncached(**store, kAdmin, {std::chrono::milliseconds(0)});
+  auto t = cached.create("alice");
+  ASSERT_TRUE(t);
+  ASSERT_TRUE(cached.authenticate(t->token));
+  ASSERT_TRUE(uncached.authenticate(t->token));
+  ASSERT_TRUE((*store)->remove(auth::kTokensBucket, t->info.id));
+  EXPECT_TRUE(cached.authenticate(t->token));
+  EXPECT_FALSE(uncached.authenticate(t->token));
+  std::string forged = t->token;
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  EXPECT_FALSE(cached.authenticate(forged));  // the cache compares the hash too
+}
+
 // One server with tokens forced on, users alice and bob each with hello and
 // chain; only bob has echo (which chain calls by name).
 class AuthHttpTest : public ::testing::Test {

@@ -113,8 +113,10 @@ Result<std::string> randomHex(size_t bytes) {
   return out;
 }
 
-TokenStore::TokenStore(storage::ObjectStore& store, std::string adminToken)
-    : store_(store), adminHash_(adminToken.empty() ? std::string() : sha256Hex(adminToken)) {}
+TokenStore::TokenStore(storage::ObjectStore& store, std::string adminToken, TokenSettings settings)
+    : store_(store),
+      adminHash_(adminToken.empty() ? std::string() : sha256Hex(adminToken)),
+      settings_(settings) {}
 
 Result<NewToken> TokenStore::create(const std::string& user) {
   if (auto v = storage::validateUser(user); !v) return fail("invalid user: ", v.error().message);
@@ -164,6 +166,10 @@ Result<std::vector<TokenInfo>> TokenStore::revoke(const std::string& idOrUser) {
     victims = std::move(*all);
   }
   for (const auto& t : victims) {
+    {
+      std::lock_guard l(mutex_);
+      cache_.erase(t.id);
+    }
     auto r = store_.remove(kTokensBucket, t.id);
     if (!r && r.error().code != storage::StoreErrorCode::NotFound)
       return fail("cannot revoke token ", t.id, ": ", r.error().message);
@@ -177,8 +183,22 @@ std::optional<Principal> TokenStore::authenticate(std::string_view token) {
   if (!adminHash_.empty() && constantTimeEqual(hash, adminHash_)) return Principal{true, {}};
   std::string_view id = tokenId(token);
   if (id.empty()) return std::nullopt;
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard l(mutex_);
+    auto it = cache_.find(std::string(id));
+    if (it != cache_.end() && it->second.expires > now) {
+      if (!constantTimeEqual(hash, it->second.hash)) return std::nullopt;
+      return Principal{false, it->second.user};
+    }
+  }
   auto r = readRecord(store_, std::string(id));
   if (!r || !constantTimeEqual(hash, r->hash)) return std::nullopt;
+  if (settings_.cacheTtl.count() > 0) {
+    std::lock_guard l(mutex_);
+    if (cache_.size() >= settings_.maxCached) cache_.clear();
+    cache_[r->info.id] = Cached{r->info.user, r->hash, now + settings_.cacheTtl};
+  }
   return Principal{false, r->info.user};
 }
 

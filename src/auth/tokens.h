@@ -11,14 +11,20 @@
 //    constant time; the admin token is compared the same way (hashes of
 //    both, so the time does not depend on the sizes either).
 //  - Records live in the node's object store, so workers sharing a store
-//    (RADOS) share their tokens.
+//    (RADOS) share their tokens. A token found valid is remembered (by id,
+//    with its hash) for TokenSettings::cacheTtl, so repeated requests do not
+//    read the store; revoke() forgets at once, but a token revoked through
+//    another worker stays valid here for up to cacheTtl.
 // Who may do what with a Principal is the HTTP layer's business (http/auth).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/result.h"
@@ -59,10 +65,15 @@ struct NewToken {
 // A fresh random secret of `bytes` bytes as lowercase hex (getrandom).
 Result<std::string> randomHex(size_t bytes);
 
+struct TokenSettings {
+  std::chrono::milliseconds cacheTtl{5'000};  // how long a valid token is remembered; 0: never
+  size_t maxCached = 10'000;                  // remembered tokens; past it the cache starts over
+};
+
 class TokenStore {
  public:
   // `store` must outlive this. `adminToken` empty: no admin token works.
-  TokenStore(storage::ObjectStore& store, std::string adminToken);
+  TokenStore(storage::ObjectStore& store, std::string adminToken, TokenSettings settings = {});
 
   // A new token for `user` (a valid user name, storage::validateUser).
   Result<NewToken> create(const std::string& user);
@@ -77,8 +88,16 @@ class TokenStore {
   std::optional<Principal> authenticate(std::string_view token);
 
  private:
+  struct Cached {
+    std::string user, hash;
+    std::chrono::steady_clock::time_point expires;
+  };
+
   storage::ObjectStore& store_;
   std::string adminHash_;  // SHA-256 of the admin token; empty: none
+  TokenSettings settings_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Cached> cache_;  // by token id
 };
 
 }  // namespace nearfaas::auth

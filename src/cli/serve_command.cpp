@@ -41,6 +41,7 @@ struct ServeArgs {
   std::string logLevel = "info";
   std::string authMode = "auto";
   std::string adminTokenFile;  // empty: <data dir>/admin-token
+  unsigned tokenCacheMs = 5'000;
 };
 
 // The admin token from `path`, which must be private to this user (as
@@ -159,6 +160,7 @@ int serve(ServeArgs a) {
     return 1;
   }
   a.http.authMode = *mode;
+  a.http.tokens.cacheTtl = std::chrono::milliseconds(a.tokenCacheMs);
   auto node = a.node.open();
   if (!node) {
     spdlog::error("{}", node.error().message);
@@ -253,6 +255,10 @@ void addServeCommand(CLI::App& app, int& exitStatus) {
   s->add_option("--admin-token-file", a->adminTokenFile,
                 "file with the admin token (mode 600) when tokens are required; created with a "
                 "fresh token if missing (default: DATA-DIR/admin-token)");
+  s->add_option("--token-cache-ms", a->tokenCacheMs,
+                "milliseconds a valid API token is remembered without reading the store (a token "
+                "revoked through another worker works here that long); 0: read every time")
+      ->capture_default_str();
   s->add_option("--grace", a->graceMs,
                 "milliseconds calls in progress may take to finish on SIGINT/SIGTERM")
       ->capture_default_str();

@@ -34,7 +34,8 @@ Result<std::unique_ptr<NodeServer>> NodeServer::start(sched::Node& node,
   if (auth::authRequired(settings.authMode, settings.address)) {
     if (settings.adminToken.empty())
       return fail("API tokens are required on ", settings.address, " but no admin token is set");
-    p->tokens = std::make_unique<auth::TokenStore>(node.objects(), settings.adminToken);
+    p->tokens =
+        std::make_unique<auth::TokenStore>(node.objects(), settings.adminToken, settings.tokens);
   }
   p->upload = std::make_unique<UploadService>(node, UploadSettings{settings.uploadWorkers},
                                               p->tokens.get());

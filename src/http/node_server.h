@@ -41,6 +41,7 @@ struct NodeServerSettings {
   // (the token that manages user tokens and may do everything).
   auth::AuthMode authMode = auth::AuthMode::Auto;
   std::string adminToken;
+  auth::TokenSettings tokens;
 };
 
 class NodeServer {
