@@ -166,11 +166,14 @@ Result<std::vector<TokenInfo>> TokenStore::revoke(const std::string& idOrUser) {
     victims = std::move(*all);
   }
   for (const auto& t : victims) {
+    auto r = store_.remove(kTokensBucket, t.id);
+    // Forgotten after the removal, so a lookup racing with it cannot
+    // remember the record again (one that read it just before may still,
+    // for up to cacheTtl).
     {
       std::lock_guard l(mutex_);
       cache_.erase(t.id);
     }
-    auto r = store_.remove(kTokensBucket, t.id);
     if (!r && r.error().code != storage::StoreErrorCode::NotFound)
       return fail("cannot revoke token ", t.id, ": ", r.error().message);
   }
