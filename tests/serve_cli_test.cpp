@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -122,12 +123,13 @@ TEST(ServeCli, HelpListsTheOptions) {
   auto r = runProcess({NEARFAAS_BINARY, "serve", "--help"});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->exitCode, 0);
-  for (const char* opt : {"--listen", "--host", "--invoke-port", "--upload-port", "--data-dir",
-                          "--slots", "--http-threads", "--max-body", "--timeout", "--grace"})
+  for (const char* opt :
+       {"--listen", "--host", "--invoke-port", "--upload-port", "--data-dir", "--slots",
+        "--http-threads", "--max-body", "--timeout", "--grace", "--auth", "--admin-token-file"})
     EXPECT_TRUE(contains(r->output, opt)) << opt;
   auto top = runProcess({NEARFAAS_BINARY, "--help"});
   ASSERT_TRUE(top);
-  for (const char* cmd : {"serve", "state", "obj"})
+  for (const char* cmd : {"serve", "state", "obj", "token"})
     EXPECT_TRUE(contains(top->output, cmd)) << cmd;
   auto func = runProcess({NEARFAAS_BINARY, "func", "--help"});
   ASSERT_TRUE(func);
@@ -381,6 +383,72 @@ TEST(ServeCli, CodeSecretFileMustBePrivateAndLong) {
     EXPECT_EQ(r->exitCode, 1) << r->output;
     EXPECT_TRUE(contains(r->output, c.error)) << r->output;
   }
+}
+
+// `serve --auth required` on loopback: the admin token file is created
+// private, never logged; `token create/list/revoke` manage user tokens and
+// every client command sends --token (or $NEARFAAS_TOKEN).
+TEST(ServeCli, TokensThroughTheCli) {
+  ServeProcess serve({"--slots", "1", "--auth", "required"});
+  ASSERT_TRUE(serve.ok()) << serve.log();
+  auto file = serve.dir() / "data" / "admin-token";
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::string admin = test::fileText(file);
+  while (!admin.empty() && admin.back() == '\n')
+    admin.pop_back();
+  ASSERT_GE(admin.size(), 32u);
+  EXPECT_FALSE(contains(serve.log(), admin));
+
+  std::string hello = test::functionWasm("demo", "hello").string();
+  auto anon = serve.client({"func", "upload", "alice", "hello", hello});
+  EXPECT_EQ(anon.exitCode, 1);
+  EXPECT_TRUE(contains(anon.output, "401")) << anon.output;
+  EXPECT_EQ(serve.client({"token", "create", "alice", "--token", "not-the-admin"}).exitCode, 1);
+
+  auto created = serve.client({"token", "create", "alice", "--token", admin});
+  ASSERT_EQ(created.exitCode, 0) << created.output;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(created.output, m, std::regex("(nft_[0-9a-f]+_[0-9a-f]+)")))
+      << created.output;
+  std::string alice = m[1];
+  auto up = serve.client({"func", "upload", "alice", "hello", hello, "--token", alice});
+  EXPECT_EQ(up.exitCode, 0) << up.output;
+  auto call = serve.client({"func", "invoke", "alice", "hello", "--token", alice});
+  EXPECT_EQ(call.exitCode, 0) << call.output;
+  auto other = serve.client({"state", "set", "bob", "k", "v", "--token", alice});
+  EXPECT_EQ(other.exitCode, 1);
+  EXPECT_TRUE(contains(other.output, "403")) << other.output;
+  EXPECT_EQ(serve.client({"token", "list", "--token", alice}).exitCode, 1);  // admin only
+
+  auto list = serve.client({"token", "list", "alice", "--token", admin});
+  ASSERT_EQ(list.exitCode, 0) << list.output;
+  EXPECT_TRUE(contains(list.output, " alice ")) << list.output;
+  EXPECT_FALSE(contains(list.output, alice));
+  EXPECT_EQ(serve.client({"token", "revoke", "alice", "--token", admin}).exitCode, 0);
+  auto revoked = serve.client({"func", "invoke", "alice", "hello", "--token", alice});
+  EXPECT_EQ(revoked.exitCode, 1);
+  EXPECT_TRUE(contains(revoked.output, "401")) << revoked.output;
+  EXPECT_EQ(serve.stop(SIGTERM), 0);
+}
+
+// An admin token file others can read is refused, as --code-secret-file.
+TEST(ServeCli, AdminTokenFileMustBePrivate) {
+  test::TempDir dir;
+  auto file = dir.path() / "admin";
+  {
+    std::ofstream f(file);
+    f << "an-admin-token-that-is-long-enough-0123456789\n";
+  }
+  ::chmod(file.c_str(), 0644);
+  auto r = runProcess(
+      {NEARFAAS_BINARY, "serve", "--auth", "required", "--upload-port", "0", "--invoke-port", "0",
+       "--data-dir", (dir.path() / "data").string(), "--admin-token-file", file.string()},
+      std::chrono::minutes(1));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->exitCode, 1);
+  EXPECT_TRUE(contains(r->output, "chmod 600")) << r->output;
 }
 
 }  // namespace

@@ -108,6 +108,31 @@ int getState(const ServerOptions& s, const std::string& user, const std::string&
   return 0;
 }
 
+// The server's JSON answer to a token request, printed: `create` prints the
+// token alone on stdout (its id and user on stderr); list and revoke print
+// one "ID USER CREATED" line per token.
+int tokenRequest(const ServerOptions& s, const http::Request& req, bool created) {
+  auto r = send(s, s.upload(), req);
+  if (!r) return 1;
+  auto j = nlohmann::json::parse(r->body, nullptr, false);
+  if (created) {
+    if (!j.is_object() || !j.contains("token") || !j["token"].is_string())
+      return error("unexpected answer from the server: " + printable(r->body));
+    std::fprintf(stderr, "token %s for user %s (shown only now):\n",
+                 j.value("id", std::string()).c_str(), j.value("user", std::string()).c_str());
+    print(j["token"].get<std::string>(), true);
+    return 0;
+  }
+  if (!j.is_array()) return error("unexpected answer from the server: " + printable(r->body));
+  for (const auto& t : j) {
+    if (!t.is_object()) continue;
+    print(t.value("id", std::string()) + " " + t.value("user", std::string()) + " " +
+              std::to_string(t.value("created", int64_t{0})),
+          true);
+  }
+  return 0;
+}
+
 }  // namespace
 
 void addClientCommands(CLI::App& app, int& exitStatus) {
@@ -183,6 +208,39 @@ void addClientCommands(CLI::App& app, int& exitStatus) {
   get->add_option("key", sg->key, "state key")->required();
   sg->server.addTo(*get, hostHelp);
   get->callback([sg, &exitStatus] { exitStatus = getState(sg->server, sg->user, sg->key); });
+
+  auto* token = app.add_subcommand(
+      "token", "Users' API tokens on a server (needs the admin token: --token or $NEARFAAS_TOKEN)");
+  token->require_subcommand(1);
+  struct TokenArgs {
+    ServerOptions server;
+    std::string what;
+  };
+  auto tc = std::make_shared<TokenArgs>();
+  auto* create = token->add_subcommand("create", "Create a token for USER; prints it (once)");
+  create->add_option("user", tc->what, "user")->required();
+  tc->server.addTo(*create, hostHelp);
+  create->callback([tc, &exitStatus] {
+    exitStatus = tokenRequest(tc->server, {"PUT", "/token/" + http::percentEncode(tc->what)}, true);
+  });
+  auto tl = std::make_shared<TokenArgs>();
+  auto* list = token->add_subcommand("list", "List tokens (of USER, or all): ID USER CREATED");
+  list->add_option("user", tl->what, "user");
+  tl->server.addTo(*list, hostHelp);
+  list->callback([tl, &exitStatus] {
+    std::string target = "/token";
+    if (!tl->what.empty()) target += "/" + http::percentEncode(tl->what);
+    exitStatus = tokenRequest(tl->server, {"GET", target}, false);
+  });
+  auto tr = std::make_shared<TokenArgs>();
+  auto* revoke = token->add_subcommand(
+      "revoke", "Revoke the token with id ID, or else every token of user USER; prints them");
+  revoke->add_option("id-or-user", tr->what, "token id or user")->required();
+  tr->server.addTo(*revoke, hostHelp);
+  revoke->callback([tr, &exitStatus] {
+    exitStatus =
+        tokenRequest(tr->server, {"DELETE", "/token/" + http::percentEncode(tr->what)}, false);
+  });
 }
 
 }  // namespace nearfaas::cli

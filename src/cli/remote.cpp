@@ -11,6 +11,9 @@ CLI::Option* ServerOptions::addTo(CLI::App& app, const std::string& hostHelp, bo
       ->capture_default_str();
   app.add_option("--invoke-port", invokePort, "port of the server's invoke endpoint")
       ->capture_default_str();
+  app.add_option("--token", token,
+                 "API token for a server that requires one (default: $NEARFAAS_TOKEN)")
+      ->envname("NEARFAAS_TOKEN");
   app.add_option("--http-timeout", timeoutS, "seconds to wait for the server's answer")
       ->capture_default_str();
   return h;
@@ -18,7 +21,10 @@ CLI::Option* ServerOptions::addTo(CLI::App& app, const std::string& hostHelp, bo
 
 std::optional<http::Response> send(const ServerOptions& server, const http::Endpoint& to,
                                    const http::Request& request) {
-  auto r = http::fetch(to, request, std::chrono::seconds(server.timeoutS));
+  http::Request withToken = request;
+  if (!server.token.empty())
+    withToken.headers.emplace_back("Authorization", "Bearer " + server.token);
+  auto r = http::fetch(to, withToken, std::chrono::seconds(server.timeoutS));
   if (!r) {
     std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
     return std::nullopt;

@@ -17,8 +17,9 @@ struct ServerOptions {
   uint16_t uploadPort = http::kDefaultUploadPort;
   uint16_t invokePort = http::kDefaultInvokePort;
   unsigned timeoutS = 300;
+  std::string token;  // API token (--token or $NEARFAAS_TOKEN); sent as Authorization: Bearer
 
-  // Adds --host, the port options and --http-timeout; returns --host, so a
+  // Adds --host, the port options, --token and --http-timeout; returns --host, so a
   // command that also works without a server (`optional`) can tell whether
   // it was given.
   CLI::Option* addTo(CLI::App& app, const std::string& hostHelp, bool optional = false);

@@ -2,7 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <string>
+
+#include "base/bytes.h"
 
 #include "cli/node_options.h"
 #include "cli/service_process.h"
@@ -31,7 +39,49 @@ struct ServeArgs {
   unsigned graceMs = 10'000;
   unsigned readTimeoutMs = 30'000;
   std::string logLevel = "info";
+  std::string authMode = "auto";
+  std::string adminTokenFile;  // empty: <data dir>/admin-token
+  unsigned tokenCacheMs = 5'000;
 };
+
+// The admin token from `path`, which must be private to this user (as
+// --code-secret-file); if there is no such file, a fresh token is written to
+// it (mode 600) and its path logged: the token itself is never printed.
+Result<std::string> adminToken(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    auto token = auth::randomHex(32);
+    if (!token) {
+      ::close(fd);
+      ::unlink(path.c_str());
+      return std::unexpected(token.error());
+    }
+    std::string line = "nfa_" + *token + "\n";
+    bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    ok = ::close(fd) == 0 && ok;
+    if (!ok) {
+      ::unlink(path.c_str());
+      return fail("--admin-token-file ", path, ": cannot write: ", std::strerror(errno));
+    }
+    spdlog::warn("created the admin token in {} (mode 600); keep it secret", path);
+    line.pop_back();
+    return line;
+  }
+  if (errno != EEXIST) return fail("--admin-token-file ", path, ": ", std::strerror(errno));
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return fail("--admin-token-file ", path, ": ", std::strerror(errno));
+  if (st.st_mode & (S_IRWXG | S_IRWXO))
+    return fail("--admin-token-file ", path, " is accessible to other users; chmod 600 it");
+  auto bytes = readFile(path);
+  if (!bytes) return fail("--admin-token-file: ", bytes.error().message);
+  std::string token(bytes->begin(), bytes->end());
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r'))
+    token.pop_back();
+  if (token.size() < 32)
+    return fail("--admin-token-file ", path, ": the token must have at least 32 characters");
+  return token;
+}
 
 #if NEARFAAS_WITH_CEPH
 // "1gbit", "100mbit", "2.5g", "1e9": bits per second.
@@ -104,10 +154,31 @@ int serve(ServeArgs a) {
   ServiceProcess process(a.logLevel);
   a.http.shutdownGrace = std::chrono::milliseconds(a.graceMs);
   a.http.readTimeout = std::chrono::milliseconds(a.readTimeoutMs);
+  auto mode = auth::parseAuthMode(a.authMode);
+  if (!mode) {
+    spdlog::error("--auth: {}", mode.error().message);
+    return 1;
+  }
+  a.http.authMode = *mode;
+  a.http.tokens.cacheTtl = std::chrono::milliseconds(a.tokenCacheMs);
   auto node = a.node.open();
   if (!node) {
     spdlog::error("{}", node.error().message);
     return 1;
+  }
+  if (auth::authRequired(*mode, a.http.address)) {
+    std::string file = a.adminTokenFile;
+    if (file.empty())
+      file = ((a.node.dataDir.empty() ? sched::NodeConfig::defaultDataDir()
+                                      : std::filesystem::path(a.node.dataDir)) /
+              "admin-token")
+                 .string();
+    auto token = adminToken(file);
+    if (!token) {
+      spdlog::error("{}", token.error().message);
+      return 1;
+    }
+    a.http.adminToken = std::move(*token);
   }
   // Each state key holds a descriptor: past the limit, creating one fails
   // with an error from the system instead of the node-wide limit's message.
@@ -177,6 +248,17 @@ void addServeCommand(CLI::App& app, int& exitStatus) {
       ->type_size(1)
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  s->add_option("--auth", a->authMode,
+                "API tokens: auto (required unless listening on loopback), required, or off")
+      ->check(CLI::IsMember({"auto", "required", "off"}))
+      ->capture_default_str();
+  s->add_option("--admin-token-file", a->adminTokenFile,
+                "file with the admin token (mode 600) when tokens are required; created with a "
+                "fresh token if missing (default: DATA-DIR/admin-token)");
+  s->add_option("--token-cache-ms", a->tokenCacheMs,
+                "milliseconds a valid API token is remembered without reading the store (a token "
+                "revoked through another worker works here that long); 0: read every time")
+      ->capture_default_str();
   s->add_option("--grace", a->graceMs,
                 "milliseconds calls in progress may take to finish on SIGINT/SIGTERM")
       ->capture_default_str();

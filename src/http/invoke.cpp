@@ -69,8 +69,9 @@ struct InvokeService::Waiting {
   }
 };
 
-InvokeService::InvokeService(sched::Node& node, std::string hostName)
+InvokeService::InvokeService(sched::Node& node, std::string hostName, auth::TokenStore* tokens)
     : node_(node),
+      tokens_(tokens),
       waiting_(std::make_shared<Waiting>()),
       hostName_(hostName.empty() ? localHostName() : std::move(hostName)) {}
 
@@ -93,14 +94,20 @@ void InvokeService::failWaiting(const std::string& message) {
 void InvokeService::handle(Request request, Responder respond) {
   if (request.method == "GET" && request.target == "/ping")
     return respond(textResponse(200, "PONG"));
+  auto caller = authenticate(tokens_, request);
+  if (!caller) return respond(std::move(caller.error()));
   if (request.body.empty()) return respond(error(400, "Empty request"));
   auto m = parseInvokeMessage(request.body);
   if (!m) return respond(error(400, m.error().message));
 
-  if (m->type == MessageType::Flush) return respond(textResponse(200, "Flush sent"));
+  if (m->type == MessageType::Flush) {
+    if (auto no = requireAdmin(*caller, "flush")) return respond(std::move(*no));
+    return respond(textResponse(200, "Flush sent"));
+  }
   if (m->execGraph) return respond(error(501, "Execution graphs are not supported"));
-  if (m->status) return respond(status(m->id));
+  if (m->status) return respond(status(m->id, *caller));
   if (m->user.empty()) return respond(error(400, "Empty user"));
+  if (auto no = requireUser(*caller, m->user)) return respond(std::move(*no));
   if (m->function.empty()) return respond(error(400, "Empty function"));
   if (m->python) return respond(error(501, "Python functions are not supported"));
   if (auto c = node_.functions().check(m->user, m->function); !c) {
@@ -138,7 +145,7 @@ void InvokeService::handle(Request request, Responder respond) {
   spdlog::debug("call {} {} queued, sync", *id, function);
 }
 
-Response InvokeService::status(int64_t id) {
+Response InvokeService::status(int64_t id, const Caller& caller) {
   if (id <= 0) return error(400, "Must provide non-zero message ID");
   if (static_cast<uint64_t>(id) > sched::kMaxCallId)
     return error(404,
@@ -147,6 +154,7 @@ Response InvokeService::status(int64_t id) {
   if (!s)
     return error(404,
                  "No call with id " + std::to_string(id) + " (unknown, or its result expired)");
+  if (auto no = requireUser(caller, s->request.user)) return std::move(*no);
   if (s->state != sched::CallState::Done) return textResponse(200, "RUNNING");
   if (s->outcome.returnValue != 0) return error(500, "FAILED: " + failureText(s->outcome));
   Response r = textResponse(200, statusJson(static_cast<sched::CallId>(id), *s, hostName_));

@@ -18,6 +18,7 @@ constexpr const char* kShuttingDown = "server shutting down";
 // threads call the services) go before the services.
 struct NodeServer::Parts {
   NodeServerSettings settings;
+  std::unique_ptr<auth::TokenStore> tokens;  // null: auth off
   std::unique_ptr<UploadService> upload;
   std::unique_ptr<InvokeService> invoke;
   std::unique_ptr<Server> uploadServer, invokeServer;
@@ -30,8 +31,15 @@ Result<std::unique_ptr<NodeServer>> NodeServer::start(sched::Node& node,
                                                       const NodeServerSettings& settings) {
   auto p = std::make_unique<Parts>();
   p->settings = settings;
-  p->upload = std::make_unique<UploadService>(node, UploadSettings{settings.uploadWorkers});
-  p->invoke = std::make_unique<InvokeService>(node);
+  if (auth::authRequired(settings.authMode, settings.address)) {
+    if (settings.adminToken.empty())
+      return fail("API tokens are required on ", settings.address, " but no admin token is set");
+    p->tokens =
+        std::make_unique<auth::TokenStore>(node.objects(), settings.adminToken, settings.tokens);
+  }
+  p->upload = std::make_unique<UploadService>(node, UploadSettings{settings.uploadWorkers},
+                                              p->tokens.get());
+  p->invoke = std::make_unique<InvokeService>(node, std::string(), p->tokens.get());
 
   ServerSettings s;
   s.address = settings.address;
@@ -57,6 +65,7 @@ Result<std::unique_ptr<NodeServer>> NodeServer::start(sched::Node& node,
 
   spdlog::info("upload endpoint on {}:{}, invoke endpoint on {}:{}", settings.address,
                p->uploadServer->port(), settings.address, p->invokeServer->port());
+  if (p->tokens) spdlog::info("API tokens required (Authorization: Bearer) on both endpoints");
   return std::unique_ptr<NodeServer>(new NodeServer(std::move(p)));
 }
 
@@ -69,6 +78,10 @@ uint16_t NodeServer::uploadPort() const {
 }
 uint16_t NodeServer::invokePort() const {
   return parts_->invokeServer->port();
+}
+
+bool NodeServer::authRequired() const {
+  return parts_->tokens != nullptr;
 }
 
 void NodeServer::shutdown() {

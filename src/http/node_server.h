@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/tokens.h"
 #include "base/result.h"
 #include "sched/node.h"
 
@@ -35,6 +36,12 @@ struct NodeServerSettings {
   // Host names clients use to reach the endpoints (ServerSettings::
   // allowedHosts, against DNS rebinding).
   std::vector<std::string> allowedHosts;
+  // API tokens (auth/tokens.h, http/access.h): with Auto they are required
+  // when `address` is not loopback. When required, `adminToken` must be set
+  // (the token that manages user tokens and may do everything).
+  auth::AuthMode authMode = auth::AuthMode::Auto;
+  std::string adminToken;
+  auth::TokenSettings tokens;
 };
 
 class NodeServer {
@@ -49,6 +56,7 @@ class NodeServer {
 
   uint16_t uploadPort() const;  // the bound ports
   uint16_t invokePort() const;
+  bool authRequired() const;  // whether requests need a token
 
   // Stops accepting, lets synchronous calls and uploads in progress finish
   // for up to shutdownGrace, answers calls still waiting with 503 "server

@@ -6,6 +6,9 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 
+#include <nlohmann/json.hpp>
+
+#include "base/bytes.h"
 #include "http/url.h"
 #include "state/state_store.h"
 #include "storage/buckets.h"
@@ -86,8 +89,9 @@ Response functionError(const sched::FunctionError& e) {
 
 }  // namespace
 
-UploadService::UploadService(sched::Node& node, UploadSettings settings)
+UploadService::UploadService(sched::Node& node, UploadSettings settings, auth::TokenStore* tokens)
     : node_(node),
+      tokens_(tokens),
       pool_(std::make_unique<boost::asio::thread_pool>(std::max(1u, settings.workers))) {}
 
 UploadService::~UploadService() {
@@ -109,11 +113,61 @@ void UploadService::handle(Request request, Responder respond) {
 }
 
 Response UploadService::route(const Request& req) {
+  auto caller = authenticate(tokens_, req);
+  if (!caller) return std::move(caller.error());
+  return routeAs(req, *caller);
+}
+
+// PUT /token/<user>: a new token (JSON id, user, token); GET /token[/<user>]:
+// the tokens (JSON list of id, user, created); DELETE /token/<id or user>.
+Response UploadService::tokens(const Request& req, const std::vector<std::string>& parts) {
+  if (!tokens_) return error(404, "Tokens are off on this server (it runs with --auth off)");
+  auto json = [](const nlohmann::json& j) {
+    Response r = textResponse(200, j.dump());
+    r.contentType = "application/json";
+    return r;
+  };
+  auto info = [](const auth::TokenInfo& t) {
+    return nlohmann::json{{"id", t.id}, {"user", t.user}, {"created", t.created}};
+  };
+  if (req.method == "PUT" && parts.size() == 2) {
+    auto t = tokens_->create(parts[1]);
+    if (!t) return error(400, t.error().message);
+    spdlog::info("token {} created for user {}", t->info.id, t->info.user);
+    return json({{"id", t->info.id}, {"user", t->info.user}, {"token", t->token}});
+  }
+  if (req.method == "GET" && parts.size() <= 2) {
+    auto l = tokens_->list(parts.size() == 2 ? parts[1] : std::string());
+    if (!l) return error(500, l.error().message);
+    auto j = nlohmann::json::array();
+    for (const auto& t : *l)
+      j.push_back(info(t));
+    return json(j);
+  }
+  if (req.method == "DELETE" && parts.size() == 2) {
+    auto r = tokens_->revoke(parts[1]);
+    if (!r) return error(500, r.error().message);
+    if (r->empty()) return error(404, "No token with id, or of user, " + printable(parts[1]));
+    auto j = nlohmann::json::array();
+    for (const auto& t : *r) {
+      spdlog::info("token {} of user {} revoked", t.id, t.user);
+      j.push_back(info(t));
+    }
+    return json(j);
+  }
+  return error(400, "Expected PUT /token/USER, GET /token[/USER] or DELETE /token/ID-OR-USER");
+}
+
+Response UploadService::routeAs(const Request& req, const Caller& caller) {
   const std::string& uri = req.target;
-  bool get = req.method == "GET", put = req.method == "PUT";
-  if (!get && !put) return error(405, "Method not allowed: " + req.method);
   auto parts = splitPath(uri);
   if (!parts) return error(400, "Bad URL, malformed percent-encoding in " + uri);
+  if (!parts->empty() && (*parts)[0] == "token") {
+    if (auto no = requireAdmin(caller, "token management")) return std::move(*no);
+    return tokens(req, *parts);
+  }
+  bool get = req.method == "GET", put = req.method == "PUT";
+  if (!get && !put) return error(405, "Method not allowed: " + req.method);
   auto unrecognised = [&] {
     return error(400, std::string("Unrecognised ") + (get ? "GET" : "PUT") + " request to " + uri);
   };
@@ -129,6 +183,8 @@ Response UploadService::route(const Request& req) {
     if (auto v = storage::validateKey(key); !v)
       return error(400, "Invalid file path: " + v.error().message);
     if (put) {
+      // Shared files are one namespace for every user's functions.
+      if (auto no = requireAdmin(caller, "uploading a shared file")) return std::move(*no);
       if (req.body.empty()) return textResponse(200, kFileUploaded);  // as Faasm: a no-op
       if (auto r = node_.objects().put(storage::kSharedFilesBucket, key, bytes(req.body)); !r)
         return storeError(r.error());
@@ -148,6 +204,7 @@ Response UploadService::route(const Request& req) {
   if (parts->size() < 3 || (kind != "o" && parts->size() != 3))
     return error(400, "Bad URL, expected single path part " + uri);
   const std::string& user = (*parts)[1];
+  if (auto no = requireUser(caller, user)) return std::move(*no);
 
   if (kind == "p") return error(501, "Python functions are not supported");
 
