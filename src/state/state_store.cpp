@@ -128,7 +128,8 @@ Bytes StateValue::readAll() const {
   return Bytes(view_, view_ + size_);
 }
 
-StateResult<void> StateValue::write(uint64_t offset, std::span<const uint8_t> data) {
+StateResult<void> StateValue::write(uint64_t offset, std::span<const uint8_t> data,
+                                    bool markDirty) {
   std::unique_lock l(mutex_);
   uint64_t end = offset + data.size();
   if (end < offset)
@@ -136,16 +137,20 @@ StateResult<void> StateValue::write(uint64_t offset, std::span<const uint8_t> da
   if (auto r = reserve(end); !r) return r;
   if (!data.empty()) std::memcpy(view_ + offset, data.data(), data.size());
   size_ = std::max(size_, end);
+  l.unlock();
+  if (markDirty) flagDirty(offset, data.size());
   return {};
 }
 
-StateResult<void> StateValue::set(std::span<const uint8_t> data) {
+StateResult<void> StateValue::set(std::span<const uint8_t> data, bool markDirty) {
   std::unique_lock l(mutex_);
   if (auto r = reserve(data.size()); !r) return r;
   if (!data.empty()) std::memcpy(view_, data.data(), data.size());
   // Bytes past the new end read as zero if the value grows again.
   if (size_ > data.size()) std::memset(view_ + data.size(), 0, size_ - data.size());
   size_ = data.size();
+  l.unlock();
+  if (markDirty) flagDirty(0, data.size());
   return {};
 }
 
@@ -182,6 +187,35 @@ void StateValue::clearAppended() {
   appended_.clear();
   uncharge(appendedBytes_);
   appendedBytes_ = 0;
+}
+
+void StateValue::flagDirty(uint64_t offset, uint64_t len) {
+  if (len == 0) return;
+  uint64_t end = offset + len < offset ? UINT64_MAX : offset + len;
+  std::unique_lock l(mutex_);
+  // Merge with every range that overlaps or touches [offset, end).
+  auto it = dirty_.upper_bound(offset);
+  if (it != dirty_.begin() && std::prev(it)->second >= offset) --it;
+  while (it != dirty_.end() && it->first <= end) {
+    offset = std::min(offset, it->first);
+    end = std::max(end, it->second);
+    it = dirty_.erase(it);
+  }
+  dirty_.emplace(offset, end);
+  if (dirty_.size() > limits_.maxDirtyRanges) {
+    uint64_t first = dirty_.begin()->first, last = dirty_.rbegin()->second;
+    dirty_.clear();
+    dirty_.emplace(first, last);
+  }
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> StateValue::takeDirty() {
+  std::unique_lock l(mutex_);
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  out.reserve(dirty_.size());
+  for (auto [from, end] : dirty_) out.emplace_back(from, end - from);
+  dirty_.clear();
+  return out;
 }
 
 StateResult<std::shared_ptr<StateValue>> StateStore::value(std::string_view user,
