@@ -45,9 +45,9 @@ class RedisServer {
       close(fds[0]);
       close(fds[1]);
       std::string port = std::to_string(port_);
-      execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
-             "--dir", dir_.c_str(), "--appendonly", "yes", "--appendfsync", "always", "--save",
-             "", "--daemonize", "no", "--logfile", "", "--protected-mode", "yes",
+      execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--dir",
+             dir_.c_str(), "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+             "--daemonize", "no", "--logfile", "", "--protected-mode", "yes",
              static_cast<char*>(nullptr));
       _exit(127);
     }

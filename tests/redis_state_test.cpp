@@ -34,6 +34,7 @@ class RedisState : public ::testing::Test {
       auto tier = RedisStateTier::connect(server_->url());
       ASSERT_TRUE(tier) << tier.error().message;
       h.tier = std::move(*tier);
+      h.store.setGlobalTier(h.tier);
     }
   }
 
@@ -53,7 +54,7 @@ class RedisState : public ::testing::Test {
 
   struct Host {
     StateStore store;
-    std::unique_ptr<RedisStateTier> tier;
+    std::shared_ptr<RedisStateTier> tier;
     std::shared_ptr<StateValue> value(std::string_view user, std::string_view key) {
       auto v = store.value(user, key);
       EXPECT_TRUE(v);
@@ -141,7 +142,8 @@ TEST_F(RedisState, MaskPushSendsOnlyMaskedBytes) {
 TEST_F(RedisState, OffsetReadPullsOnlyItsChunk) {
   constexpr size_t kSize = 1 << 20;
   Bytes global(kSize);
-  for (size_t i = 0; i < kSize; ++i) global[i] = static_cast<uint8_t>(i * 7 + 1);
+  for (size_t i = 0; i < kSize; ++i)
+    global[i] = static_cast<uint8_t>(i * 7 + 1);
   ASSERT_TRUE(hosts_[0].tier->set(user_, "chunks", global));
   auto b = hosts_[1].value(user_, "chunks");
   ASSERT_TRUE(b->ensureSize(kSize));
@@ -155,8 +157,23 @@ TEST_F(RedisState, OffsetReadPullsOnlyItsChunk) {
   EXPECT_EQ(chunk, Bytes(global.begin() + 500'000, global.begin() + 502'000));
   Bytes other(100);
   b->read(0, other);
-  EXPECT_EQ(other, Bytes(100, 0));  // not pulled
+  EXPECT_EQ(other, Bytes(100, 0));      // not pulled
   EXPECT_TRUE(b->takeDirty().empty());  // a pull is not a local change
+
+  // A chunk is pulled once, and bytes written here are never pulled over.
+  ASSERT_TRUE(b->write(100, Bytes(50, 0xee)));
+  before = stat("total_net_output_bytes");
+  ASSERT_TRUE(pullRange(*hosts_[1].tier, user_, "chunks", *b, 500'000, 2000));
+  ASSERT_TRUE(pullRange(*hosts_[1].tier, user_, "chunks", *b, 0, 200));
+  sent = stat("total_net_output_bytes") - before;
+  EXPECT_GE(sent, 150u);
+  EXPECT_LT(sent, 150u + 4096u);
+  Bytes head(200);
+  b->read(0, head);
+  EXPECT_EQ(Bytes(head.begin() + 100, head.begin() + 150), Bytes(50, 0xee));
+  EXPECT_EQ(Bytes(head.begin(), head.begin() + 100), Bytes(global.begin(), global.begin() + 100));
+  EXPECT_EQ(Bytes(head.begin() + 150, head.end()),
+            Bytes(global.begin() + 150, global.begin() + 200));
 }
 
 TEST_F(RedisState, AppendFromTwoHostsReadFromAThird) {
@@ -197,8 +214,10 @@ TEST_F(RedisState, CounterUnderTheGlobalLockCountsEveryIncrement) {
     }
   };
   std::vector<std::thread> threads;
-  for (auto& h : hosts_) threads.emplace_back(add, std::ref(h));
-  for (auto& t : threads) t.join();
+  for (auto& h : hosts_)
+    threads.emplace_back(add, std::ref(h));
+  for (auto& t : threads)
+    t.join();
   Bytes b = hosts_[0].tier->get(user_, "counter").value();
   ASSERT_EQ(b.size(), 8u);
   uint64_t n = 0;
@@ -210,8 +229,8 @@ TEST_F(RedisState, LockWaitGivesUpAndUnlockNeedsTheToken) {
   auto token = hosts_[0].tier->lockWrite(user_, "l", std::chrono::seconds(30), nullptr);
   ASSERT_TRUE(token);
   int asked = 0;
-  auto other = hosts_[1].tier->lockWrite(user_, "l", std::chrono::seconds(30),
-                                         [&] { return ++asked >= 3; });
+  auto other =
+      hosts_[1].tier->lockWrite(user_, "l", std::chrono::seconds(30), [&] { return ++asked >= 3; });
   ASSERT_FALSE(other);
   EXPECT_NE(other.error().message.find("gave up"), std::string::npos);
   EXPECT_FALSE(hosts_[1].tier->unlockWrite(user_, "l", "not-the-token"));
@@ -237,8 +256,7 @@ TEST_F(RedisState, RedisDownFailsClearlyAndRecovers) {
   server_->stop();
   auto pushed = pushAll(*hosts_[0].tier, user_, "k", *a);
   ASSERT_FALSE(pushed);
-  EXPECT_NE(pushed.error().message.find("push of state 'k': redis 127.0.0.1:"),
-            std::string::npos)
+  EXPECT_NE(pushed.error().message.find("push of state 'k': redis 127.0.0.1:"), std::string::npos)
       << pushed.error().message;
   auto tier = RedisStateTier::connect(server_->url());
   ASSERT_FALSE(tier);

@@ -23,13 +23,15 @@ std::string redisKey(std::string_view kind, std::string_view user, std::string_v
 }
 
 timeval toTimeval(std::chrono::milliseconds ms) {
-  return {static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>(ms.count() % 1000 * 1000)};
+  return {static_cast<time_t>(ms.count() / 1000),
+          static_cast<suseconds_t>(ms.count() % 1000 * 1000)};
 }
 
 std::string randomToken() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   std::string t;
-  for (int i = 0; i < 2; ++i) t += std::to_string(rng());
+  for (int i = 0; i < 2; ++i)
+    t += std::to_string(rng());
   return t;
 }
 
@@ -176,8 +178,8 @@ Result<Bytes> RedisStateTier::get(std::string_view user, std::string_view key) {
   return Bytes((*r)->str, (*r)->str + (*r)->len);
 }
 
-Result<Bytes> RedisStateTier::getRange(std::string_view user, std::string_view key,
-                                       uint64_t offset, uint64_t len) {
+Result<Bytes> RedisStateTier::getRange(std::string_view user, std::string_view key, uint64_t offset,
+                                       uint64_t len) {
   if (len == 0) return Bytes{};
   std::string k = redisKey("state", user, key);
   std::string from = std::to_string(offset), to = std::to_string(offset + len - 1);
@@ -204,12 +206,12 @@ Result<void> RedisStateTier::setRanges(std::string_view user, std::string_view k
   offsets.reserve(ranges.size());
   std::vector<Command> commands;
   commands.reserve(ranges.size());
-  for (const RangeWrite& w : ranges) offsets.push_back(std::to_string(w.offset));
+  for (const RangeWrite& w : ranges)
+    offsets.push_back(std::to_string(w.offset));
   for (size_t i = 0; i < ranges.size(); ++i)
-    commands.push_back(
-        {"SETRANGE", k, offsets[i],
-         std::string_view(reinterpret_cast<const char*>(ranges[i].data.data()),
-                          ranges[i].data.size())});
+    commands.push_back({"SETRANGE", k, offsets[i],
+                        std::string_view(reinterpret_cast<const char*>(ranges[i].data.data()),
+                                         ranges[i].data.size())});
   auto r = run(commands);
   if (!r) return std::unexpected(r.error());
   return {};

@@ -52,8 +52,8 @@ class RedisStateTier final : public GlobalStateTier {
                    std::span<const uint8_t> data) override;
   Result<void> setRanges(std::string_view user, std::string_view key,
                          std::span<const RangeWrite> ranges) override;
-  Result<void> append(std::string_view user, std::string_view key,
-                      std::span<const uint8_t> element, size_t maxElements) override;
+  Result<void> append(std::string_view user, std::string_view key, std::span<const uint8_t> element,
+                      size_t maxElements) override;
   Result<Bytes> readAppended(std::string_view user, std::string_view key, size_t n) override;
   Result<void> clearAppended(std::string_view user, std::string_view key) override;
   Result<std::string> lockWrite(std::string_view user, std::string_view key,

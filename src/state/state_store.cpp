@@ -150,7 +150,10 @@ StateResult<void> StateValue::set(std::span<const uint8_t> data, bool markDirty)
   if (size_ > data.size()) std::memset(view_ + data.size(), 0, size_ - data.size());
   size_ = data.size();
   l.unlock();
-  if (markDirty) flagDirty(0, data.size());
+  if (markDirty && trackDirty_) {
+    flagDirty(0, data.size());
+    markPulled();  // all of it is this host's now
+  }
   return {};
 }
 
@@ -189,19 +192,64 @@ void StateValue::clearAppended() {
   appendedBytes_ = 0;
 }
 
-void StateValue::flagDirty(uint64_t offset, uint64_t len) {
-  if (len == 0) return;
-  uint64_t end = offset + len < offset ? UINT64_MAX : offset + len;
-  std::unique_lock l(mutex_);
-  // Merge with every range that overlaps or touches [offset, end).
-  auto it = dirty_.upper_bound(offset);
-  if (it != dirty_.begin() && std::prev(it)->second >= offset) --it;
-  while (it != dirty_.end() && it->first <= end) {
+namespace {
+// Adds [offset, end) to disjoint ranges (offset -> end), merging every range
+// it overlaps or touches.
+void addRange(std::map<uint64_t, uint64_t>& ranges, uint64_t offset, uint64_t end) {
+  auto it = ranges.upper_bound(offset);
+  if (it != ranges.begin() && std::prev(it)->second >= offset) --it;
+  while (it != ranges.end() && it->first <= end) {
     offset = std::min(offset, it->first);
     end = std::max(end, it->second);
-    it = dirty_.erase(it);
+    it = ranges.erase(it);
   }
-  dirty_.emplace(offset, end);
+  ranges.emplace(offset, end);
+}
+uint64_t endOf(uint64_t offset, uint64_t len) {
+  return offset + len < offset ? UINT64_MAX : offset + len;
+}
+}  // namespace
+
+void StateValue::markPulled() {
+  std::unique_lock l(mutex_);
+  pulledRanges_.clear();
+  pulled_ = true;
+}
+
+void StateValue::markPulled(uint64_t offset, uint64_t len) {
+  if (len == 0) return;
+  std::unique_lock l(mutex_);
+  if (!pulled_) addRange(pulledRanges_, offset, endOf(offset, len));
+}
+
+size_t StateValue::pulledRanges() const {
+  std::shared_lock l(mutex_);
+  return pulledRanges_.size();
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> StateValue::unpulled(uint64_t offset,
+                                                                uint64_t len) const {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  uint64_t end = endOf(offset, len);
+  std::shared_lock l(mutex_);
+  if (pulled_ || len == 0) return out;
+  auto it = pulledRanges_.upper_bound(offset);
+  if (it != pulledRanges_.begin() && std::prev(it)->second > offset) --it;
+  for (; offset < end; ++it) {
+    uint64_t gapEnd = it == pulledRanges_.end() ? end : std::min(end, it->first);
+    if (gapEnd > offset) out.emplace_back(offset, gapEnd - offset);
+    if (it == pulledRanges_.end()) break;
+    offset = std::max(offset, it->second);
+  }
+  return out;
+}
+
+void StateValue::flagDirty(uint64_t offset, uint64_t len) {
+  if (len == 0 || !trackDirty_) return;
+  std::unique_lock l(mutex_);
+  addRange(dirty_, offset, endOf(offset, len));
+  // Bytes written here are this host's: offset reads do not pull them.
+  if (!pulled_) addRange(pulledRanges_, offset, endOf(offset, len));
   if (dirty_.size() > limits_.maxDirtyRanges) {
     uint64_t first = dirty_.begin()->first, last = dirty_.rbegin()->second;
     dirty_.clear();
@@ -213,7 +261,8 @@ std::vector<std::pair<uint64_t, uint64_t>> StateValue::takeDirty() {
   std::unique_lock l(mutex_);
   std::vector<std::pair<uint64_t, uint64_t>> out;
   out.reserve(dirty_.size());
-  for (auto [from, end] : dirty_) out.emplace_back(from, end - from);
+  for (auto [from, end] : dirty_)
+    out.emplace_back(from, end - from);
   dirty_.clear();
   return out;
 }
@@ -240,6 +289,7 @@ StateResult<std::shared_ptr<StateValue>> StateStore::value(std::string_view user
   if (u == users_.end())
     u = users_.emplace(std::string(user), std::make_shared<StateUsage>()).first;
   std::shared_ptr<StateValue> v(new StateValue(fd, limits_, user, u->second, node_));
+  v->trackDirty_ = tier_ != nullptr;
   values_.emplace(std::move(k), v);
   u->second->keys++;
   return v;

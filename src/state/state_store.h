@@ -23,6 +23,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <expected>
 #include <map>
@@ -55,6 +56,8 @@ struct StateLimits {
   // Dirty ranges a value records for a partial push; past this many it keeps
   // one range from the first to the last dirty byte (a superset).
   size_t maxDirtyRanges = 4096;
+  // How long a global write lock holds if its host never releases it.
+  std::chrono::milliseconds globalLockLease{60'000};
 };
 
 // Why a state operation failed, for callers that answer differently (an HTTP
@@ -112,9 +115,17 @@ class StateValue {
   void flagDirty(uint64_t offset, uint64_t len);
   std::vector<std::pair<uint64_t, uint64_t>> takeDirty();
   // Whether the whole value was pulled from the global tier since this host
-  // created it (reads pull it once, as in Faasm; faasmPullState again).
+  // created it (reads pull it once, as in Faasm; faasmPullState again), or
+  // replaced here with set().
   bool pulled() const { return pulled_.load(); }
-  void markPulled() { pulled_.store(true); }
+  void markPulled();
+  // The parts of [offset, offset + len) neither pulled nor written here
+  // (offset reads pull only those), and how many such records the value
+  // keeps (at most maxDirtyRanges: past that, callers pull the whole value).
+  std::vector<std::pair<uint64_t, uint64_t>> unpulled(uint64_t offset, uint64_t len) const;
+  void markPulled(uint64_t offset, uint64_t len);
+  size_t pulledRanges() const;
+  const StateLimits& limits() const { return limits_; }
 
   // The memfd behind the bytes (for mapping into linear memory); its length
   // is a multiple of the page size and at least size().
@@ -122,6 +133,8 @@ class StateValue {
 
   // The guest-visible lock.
   std::shared_mutex& guestLock() { return guestLock_; }
+  // The guest's global write lock when there is no global tier (one host).
+  std::timed_mutex& globalLock() { return globalLock_; }
 
  private:
   friend class StateStore;
@@ -145,9 +158,12 @@ class StateValue {
   uint8_t* view_ = nullptr;
   std::vector<Bytes> appended_;
   uint64_t appendedBytes_ = 0;
-  std::map<uint64_t, uint64_t> dirty_;  // offset -> end, disjoint, not adjacent
+  std::map<uint64_t, uint64_t> dirty_;         // offset -> end, disjoint, not adjacent
+  std::map<uint64_t, uint64_t> pulledRanges_;  // as dirty_
   std::atomic<bool> pulled_{false};
+  bool trackDirty_ = false;  // only with a global tier: pushes read the flags
   std::shared_mutex guestLock_;
+  std::timed_mutex globalLock_;
 };
 
 class StateStore {

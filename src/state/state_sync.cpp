@@ -37,7 +37,8 @@ Result<void> pushDirty(GlobalStateTier& tier, std::string_view user, std::string
     if (offset < size) writes.push_back({offset, buffers[i++]});
   auto r = named(tier.setRanges(user, key, writes), "partial push", key);
   if (!r)  // pushed nothing for sure: keep them dirty for the next push
-    for (auto [offset, len] : dirty) value.flagDirty(offset, len);
+    for (auto [offset, len] : dirty)
+      value.flagDirty(offset, len);
   return r;
 }
 
@@ -53,7 +54,8 @@ Result<void> pushMasked(GlobalStateTier& tier, std::string_view user, std::strin
       continue;
     }
     size_t j = i;
-    while (j < n && m[j]) ++j;
+    while (j < n && m[j])
+      ++j;
     writes.push_back({i, std::span<const uint8_t>(data).subspan(i, j - i)});
     i = j;
   }
@@ -71,11 +73,29 @@ Result<void> pullAll(GlobalStateTier& tier, std::string_view user, std::string_v
 
 Result<void> pullRange(GlobalStateTier& tier, std::string_view user, std::string_view key,
                        StateValue& value, uint64_t offset, uint64_t len) {
-  if (len == 0) return {};
-  auto bytes = named(tier.getRange(user, key, offset, len), "pull", key);
-  if (!bytes) return std::unexpected(bytes.error());
-  bytes->resize(len);  // zeros past the global value's end
-  if (auto r = value.write(offset, *bytes, false); !r) return fail(r.error().message);
+  auto missing = value.unpulled(offset, len);
+  if (missing.empty()) return {};
+  if (value.pulledRanges() + missing.size() > value.limits().maxDirtyRanges) {
+    // Too fragmented to track: the whole value, into every part not pulled
+    // or written here yet.
+    auto all = named(tier.get(user, key), "pull", key);
+    if (!all) return std::unexpected(all.error());
+    for (auto [from, n] : value.unpulled(0, std::max<uint64_t>(all->size(), value.size()))) {
+      Bytes b(n);
+      if (from < all->size())
+        std::copy_n(all->begin() + from, std::min<uint64_t>(n, all->size() - from), b.begin());
+      if (auto r = value.write(from, b, false); !r) return fail(r.error().message);
+    }
+    value.markPulled();
+    return {};
+  }
+  for (auto [from, n] : missing) {
+    auto bytes = named(tier.getRange(user, key, from, n), "pull", key);
+    if (!bytes) return std::unexpected(bytes.error());
+    bytes->resize(n);  // zeros past the global value's end
+    if (auto r = value.write(from, *bytes, false); !r) return fail(r.error().message);
+    value.markPulled(from, n);
+  }
   return {};
 }
 

@@ -25,8 +25,9 @@ Result<void> pushMasked(GlobalStateTier& tier, std::string_view user, std::strin
 // The global value replaces the local one (not flagged dirty).
 Result<void> pullAll(GlobalStateTier& tier, std::string_view user, std::string_view key,
                      StateValue& value);
-// Global bytes [offset, offset + len) replace the local ones (zeros where
-// the global value ends before).
+// Global bytes [offset, offset + len) replace the local ones that were
+// neither pulled nor written here before (zeros where the global value ends
+// before); each byte is pulled once, until the next pullAll.
 Result<void> pullRange(GlobalStateTier& tier, std::string_view user, std::string_view key,
                        StateValue& value, uint64_t offset, uint64_t len);
 
