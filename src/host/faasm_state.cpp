@@ -9,10 +9,11 @@
 // local copy is the global one and none of that has anything to do.
 //
 // Errors trap with the store's message, since the Faasm state functions have
-// no error result (a global tier that fails, e.g. Redis down, too): an invalid key, a value beyond
-// the size limit, and a user or the whole node at its limit of keys or bytes (StateLimits) all end
-// the call, which fails with that message. Calls that only read (size, value, appended elements) or
-// push, pull or flag a key create nothing: a missing key reads as empty.
+// no error result: an invalid key, a value beyond the size limit, a user or
+// the whole node at its limit of keys or bytes (StateLimits), and a global
+// tier that fails (Redis down) all end the call, which fails with that
+// message. Calls that only read (size, value, appended elements) or push,
+// pull or flag a key create nothing: a missing key reads as empty.
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -209,7 +210,7 @@ uint32_t writeStateFromFile(Instance& inst, uint32_t keyPtr, uint32_t pathPtr) {
 void appendState(Instance& inst, uint32_t keyPtr, uint32_t data, uint32_t len) {
   if (state::GlobalStateTier* tier = globalTier(inst)) {
     const char* what = "__faasm_append_state";
-    auto key = existingValue(inst, keyPtr, what);  // checks the key
+    existingValue(inst, keyPtr, what);  // checks the key
     const auto& limits = callContext(inst).services->state().limits();
     if (len > limits.maxValueSize)
       throw HostTrap(TrapKind::Host, std::string(what) + ": an element of " + std::to_string(len) +
