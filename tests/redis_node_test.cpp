@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "base/bytes.h"
+#include "http_server.h"
 #include "redis_server.h"
 #include "sched/node.h"
 #include "test_env.h"
@@ -96,6 +97,32 @@ TEST_F(RedisNodes, RedisDownTrapsStateCallsAndTheNodeKeepsServing) {
   CallOutcome again = call(0, "counter", "add 1");
   EXPECT_EQ(again.returnValue, 0) << again.error;
   EXPECT_EQ(text(again.output).substr(0, 2), "1 ");
+}
+
+// The HTTP /s endpoints read and write the global value: a PUT on one
+// worker, a function on another, a GET on the first again.
+TEST(RedisHttp, StateEndpointsUseTheGlobalValue) {
+  test::RedisServer redis;
+  test::TestServerOptions o;
+  o.clusterUrl = redis.url();
+  test::TestServer a(o), b(o);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto wasm = readFile(test::functionWasm("demo", "state"));
+  ASSERT_TRUE(wasm);
+  ASSERT_TRUE(b.node().functions().add("demo", "state", *wasm));
+
+  EXPECT_EQ(a.upload("GET", "/s/demo/demo_counter").status, 404u);
+  std::string seven("\x07\0\0\0", 4);
+  ASSERT_EQ(a.upload("PUT", "/s/demo/demo_counter", seven).status, 200u);
+  EXPECT_EQ(b.upload("GET", "/s/demo/demo_counter").body, seven);
+  auto incr = b.call("demo", "state", "incr");
+  EXPECT_EQ(incr.body, "8");
+  EXPECT_EQ(a.upload("GET", "/s/demo/demo_counter").body, std::string("\x08\0\0\0", 4));
+
+  redis.stop();
+  auto down = a.upload("GET", "/s/demo/demo_counter");
+  EXPECT_EQ(down.status, 503u);
+  EXPECT_NE(down.body.find("redis 127.0.0.1:"), std::string::npos) << down.body;
 }
 
 TEST(RedisNodeStartup, UnreachableRedisIsAClearError) {
