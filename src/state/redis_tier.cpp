@@ -259,10 +259,13 @@ Result<std::string> RedisStateTier::lockWrite(std::string_view user, std::string
   std::string token = randomToken();
   std::string ms = std::to_string(std::max<int64_t>(1, lease.count()));
   for (;;) {
-    // SET NX is harmless to repeat with the same token.
-    auto r = one({"SET", k, token, "NX", "PX", ms});
+    // With GET, SET answers the holder's token: nil (no holder: now ours),
+    // ours (a retried SET whose first reply was lost), or another's.
+    auto r = one({"SET", k, token, "NX", "PX", ms, "GET"});
     if (!r) return std::unexpected(r.error());
-    if ((*r)->type == REDIS_REPLY_STATUS) return token;
+    if ((*r)->type == REDIS_REPLY_NIL ||
+        ((*r)->type == REDIS_REPLY_STRING && std::string_view((*r)->str, (*r)->len) == token))
+      return token;
     if (giveUp && giveUp())
       return fail("state: gave up waiting for the global write lock on '", std::string(key), "'");
     std::this_thread::sleep_for(settings_.lockPoll);
