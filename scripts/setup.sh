@@ -18,6 +18,7 @@ PACKAGES=(
   # tests, benchmarks and the demo (iproute2: ip netns, tc for the NDP topology)
   curl iproute2 procps
   libgtest-dev libgmock-dev libbenchmark-dev wrk
+  redis-server libhiredis-dev
 )
 
 missing=()

@@ -55,6 +55,7 @@ struct TestServerOptions {
   std::chrono::milliseconds callTimeout{20'000};
   std::chrono::seconds resultTtl{600};
   state::StateLimits state;
+  std::string clusterUrl;      // the global state tier's Redis, or none
   storage::StoreLimits store;  // of the node's directory store
   size_t maxQueuedCalls = sched::SchedulerSettings{}.maxQueuedCalls;
   http::NodeServerSettings http = [] {
@@ -86,6 +87,7 @@ class TestServer {
     c.scheduler.maxQueuedCalls = options_.maxQueuedCalls;
     c.faaslet.maxMemoryPages = 4096;
     c.state = options_.state;
+    c.clusterUrl = options_.clusterUrl;
     auto store = storage::DirectoryStore::open(options_.dataDir / "store", {options_.store});
     if (!store) {
       ADD_FAILURE() << store.error().message;

@@ -169,6 +169,30 @@ void faasmUnlockStateWrite(const char* key) {
   __faasm_unlock_state_write(key);
 }
 
+void faasmLockStateGlobal(const char* key) {
+  __faasm_lock_state_global(key);
+}
+
+void faasmUnlockStateGlobal(const char* key) {
+  __faasm_unlock_state_global(key);
+}
+
+void faasmLockStateGlobalRead(const char* key) {
+  __faasm_lock_state_global_read(key);
+}
+
+void faasmUnlockStateGlobalRead(const char* key) {
+  __faasm_unlock_state_global_read(key);
+}
+
+void faasmLockStateGlobalWrite(const char* key) {
+  __faasm_lock_state_global_write(key);
+}
+
+void faasmUnlockStateGlobalWrite(const char* key) {
+  __faasm_unlock_state_global_write(key);
+}
+
 /* ---- Miscellaneous ---- */
 
 unsigned int getConfFlag(const char* key) {

@@ -38,12 +38,12 @@ int incrementCounter(const char* counterKey, int increment, bool globalLock) {
     writeInt(counterKey, value);
     return value;
   }
-  faasmLockStateWrite(counterKey);
+  faasmLockStateGlobal(counterKey);
   faasmPullState(counterKey, sizeof(int));
   int value = readInt(counterKey) + increment;
   writeInt(counterKey, value);
   faasmPushState(counterKey);
-  faasmUnlockStateWrite(counterKey);
+  faasmUnlockStateGlobal(counterKey);
   return value;
 }
 

@@ -99,6 +99,14 @@ void NodeOptions::addTo(CLI::App& app, bool running) {
                  "shared files and directories that calls on this node created, changed or "
                  "removed (local copies); past it such changes fail with ENOSPC")
       ->capture_default_str();
+  app.add_option("--cluster", cluster,
+                 "redis://HOST:PORT of the cluster's Redis: state is then global (pushed to and "
+                 "pulled from Redis, shared by every worker); without it state stays in this "
+                 "process (docs/cluster.md)");
+  app.add_option("--state-lock-lease-ms", stateLockLeaseMs,
+                 "with --cluster: how long a global state write lock (faasmLockStateGlobal) "
+                 "holds if its worker never releases it")
+      ->capture_default_str();
   app.add_option("--max-state-keys", state.maxKeysPerUser,
                  "state keys per user; creating more fails (a trap in the guest, 507 over HTTP)")
       ->capture_default_str();
@@ -166,6 +174,8 @@ Result<std::unique_ptr<sched::Node>> NodeOptions::open() const {
     c.codeSharingSecret = std::move(*secret);
   }
   c.state = state;
+  c.clusterUrl = cluster;
+  c.state.globalLockLease = std::chrono::milliseconds(stateLockLeaseMs);
   c.localShared = localShared;
   if (store != "rados") return sched::Node::open(c);
 #if NEARFAAS_WITH_CEPH

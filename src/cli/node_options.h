@@ -20,6 +20,8 @@ struct NodeOptions {
   std::string store = "dir";  // "dir" (embedded, under dataDir) or "rados"
   std::string cephConf;       // store == "rados"
   std::string pool = "nearfaas";
+  std::string cluster;  // redis://HOST:PORT of the cluster's Redis, or empty
+  unsigned stateLockLeaseMs = 60'000;
   std::string codeSecretFile;  // the cluster's secret for shared generated code
   unsigned codegenTimeoutS = 600;
   uint64_t codegenMemoryMb = 4096;

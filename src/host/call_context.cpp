@@ -67,6 +67,13 @@ void CallContext::clearCall() {
       value->guestLock().unlock_shared();
   }
   heldLocks.clear();
+  for (auto& g : heldGlobalLocks) {
+    if (g.tier)
+      (void)g.tier->unlockWrite(g.user, g.key, g.token);  // else its lease expires
+    else
+      g.local->globalLock().unlock();
+  }
+  heldGlobalLocks.clear();
 }
 
 }  // namespace nearfaas::host

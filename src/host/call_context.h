@@ -25,6 +25,7 @@
 #include "host/wasi.h"
 
 namespace nearfaas::state {
+class GlobalStateTier;
 class StateStore;
 class StateValue;
 }  // namespace nearfaas::state
@@ -148,6 +149,15 @@ struct CallContext : WasiContext {
   std::vector<std::pair<uint32_t, uint32_t>> ndpRegions;  // getMmap buffers: offset, length
   // Guest-held state locks, released when the call ends.
   std::vector<std::pair<std::shared_ptr<state::StateValue>, bool /*exclusive*/>> heldLocks;
+  // Guest-held global write locks (faasmLockStateGlobal...), released when
+  // the call ends: in the global tier (token) or, on a single host, the
+  // value's host-wide global lock.
+  struct GlobalLock {
+    state::GlobalStateTier* tier = nullptr;
+    std::shared_ptr<state::StateValue> local;
+    std::string user, key, token;
+  };
+  std::vector<GlobalLock> heldGlobalLocks;
 
   // Host-side messages for the guest's stdout (1) or stderr (2).
   void writeStdio(int fd, std::string_view text) {

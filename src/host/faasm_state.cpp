@@ -2,23 +2,31 @@
 // or mapped into linear memory (the same physical pages for every Faaslet on
 // this host), with guest-held reader/writer locks.
 //
+// In a cluster (the store has a global tier) push and pull move bytes to and
+// from the global copy: whole values, dirty ranges, masked bytes, or the
+// chunk an offset read covers; sizes and appended elements are the global
+// ones; faasmLockStateGlobal* locks a key across hosts. On a single host the
+// local copy is the global one and none of that has anything to do.
+//
 // Errors trap with the store's message, since the Faasm state functions have
-// no error result: an invalid key, a value beyond the size limit, and a user
-// or the whole node at its limit of keys or bytes (StateLimits) all end the
-// call, which fails with that message. Calls that only read (size, value,
-// appended elements) or push, pull or flag a key create nothing: a missing
-// key reads as empty.
+// no error result: an invalid key, a value beyond the size limit, a user or
+// the whole node at its limit of keys or bytes (StateLimits), and a global
+// tier that fails (Redis down) all end the call, which fails with that
+// message. Calls that only read (size, value, appended elements) or push,
+// pull or flag a key create nothing: a missing key reads as empty.
 #include <sys/mman.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "host/faasm.h"
 #include "host/guest_memory.h"
 #include "state/state_store.h"
+#include "state/state_sync.h"
 #include "storage/object_store.h"
 #include "wasm/runtime.h"
 #include "wasm/settings.h"
@@ -76,10 +84,44 @@ void check(const Result<void>& r, const char* what) {
   if (!r) throw HostTrap(TrapKind::Host, std::string(what) + ": " + r.error().message);
 }
 
+state::GlobalStateTier* globalTier(Instance& inst) {
+  CallContext& ctx = callContext(inst);
+  return ctx.services ? ctx.services->state().globalTier() : nullptr;
+}
+
+// In a cluster: the whole global value, once per host copy (as Faasm pulls
+// on first read); faasmPullState pulls again.
+void pullOnce(Instance& inst, const std::string& key, state::StateValue& value, const char* what) {
+  state::GlobalStateTier* tier = globalTier(inst);
+  if (!tier || value.pulled()) return;
+  check(state::pullAll(*tier, callContext(inst).request->user, key, value), what);
+}
+
 // With bufferLen 0: the value's size. Otherwise copies bufferLen bytes (zero
 // past the value's end) and returns the value's size.
 uint32_t readState(Instance& inst, uint32_t keyPtr, uint32_t buffer, uint32_t bufferLen) {
   auto value = existingValue(inst, keyPtr, "__faasm_read_state");
+  if (state::GlobalStateTier* tier = globalTier(inst)) {
+    const char* what = "__faasm_read_state";
+    std::string key = guestString(inst, keyPtr, what);
+    const std::string& user = callContext(inst).request->user;
+    if (!bufferLen) {
+      auto size = tier->size(user, key);
+      if (!size) throw HostTrap(TrapKind::Host, std::string(what) + ": " + size.error().message);
+      return static_cast<uint32_t>(*size);
+    }
+    // Without a local copy the global bytes go straight to the guest.
+    if (!value) {
+      auto bytes = tier->get(user, key);
+      if (!bytes) throw HostTrap(TrapKind::Host, std::string(what) + ": " + bytes.error().message);
+      auto out = guestBytes(inst, buffer, bufferLen, what);
+      size_t n = std::min(out.size(), bytes->size());
+      std::memcpy(out.data(), bytes->data(), n);
+      std::fill(out.begin() + n, out.end(), 0);
+      return static_cast<uint32_t>(bytes->size());
+    }
+    pullOnce(inst, key, *value, what);
+  }
   if (bufferLen) {
     auto out = guestBytes(inst, buffer, bufferLen, "__faasm_read_state");
     if (value)
@@ -94,13 +136,23 @@ void readStateOffset(Instance& inst, uint32_t keyPtr, uint32_t totalLen, uint32_
                      uint32_t buffer, uint32_t len) {
   auto kv = stateValue(inst, keyPtr, "__faasm_read_state_offset");
   check(kv.value->ensureSize(totalLen), "__faasm_read_state_offset");
+  if (state::GlobalStateTier* tier = globalTier(inst))
+    check(state::pullRange(*tier, kv.ctx.request->user, kv.key, *kv.value, offset, len),
+          "__faasm_read_state_offset");
   kv.value->read(offset, guestBytes(inst, buffer, len, "__faasm_read_state_offset"));
 }
 
 // Maps the whole value (at least totalLen bytes) into fresh pages at the top
 // of linear memory, shared with the host copy. One mapping per key and call.
-uint32_t mapState(Instance& inst, uint32_t keyPtr, uint32_t totalLen, const char* what) {
+// In a cluster, pulls the whole value (once) or only the chunk [offset,
+// offset + len) if `len` is given.
+uint32_t mapState(Instance& inst, uint32_t keyPtr, uint32_t totalLen, const char* what,
+                  uint32_t offset = 0, std::optional<uint32_t> len = std::nullopt) {
   auto kv = stateValue(inst, keyPtr, what);
+  if (!len)
+    pullOnce(inst, kv.key, *kv.value, what);
+  else if (state::GlobalStateTier* tier = globalTier(inst))
+    check(state::pullRange(*tier, kv.ctx.request->user, kv.key, *kv.value, offset, *len), what);
   check(kv.value->ensureSize(totalLen), what);
   if (auto it = kv.ctx.stateMappings.find(kv.key); it != kv.ctx.stateMappings.end())
     return it->second;
@@ -124,7 +176,7 @@ uint32_t readStateOffsetPtr(Instance& inst, uint32_t keyPtr, uint32_t totalLen, 
                             uint32_t len) {
   if (uint64_t{offset} + len > totalLen)
     throw HostTrap(TrapKind::Host, "__faasm_read_state_offset_ptr: chunk beyond totalLen");
-  return mapState(inst, keyPtr, totalLen, "__faasm_read_state_offset_ptr") + offset;
+  return mapState(inst, keyPtr, totalLen, "__faasm_read_state_offset_ptr", offset, len) + offset;
 }
 
 void writeState(Instance& inst, uint32_t keyPtr, uint32_t data, uint32_t len) {
@@ -156,6 +208,19 @@ uint32_t writeStateFromFile(Instance& inst, uint32_t keyPtr, uint32_t pathPtr) {
 }
 
 void appendState(Instance& inst, uint32_t keyPtr, uint32_t data, uint32_t len) {
+  if (state::GlobalStateTier* tier = globalTier(inst)) {
+    const char* what = "__faasm_append_state";
+    existingValue(inst, keyPtr, what);  // checks the key
+    const auto& limits = callContext(inst).services->state().limits();
+    if (len > limits.maxValueSize)
+      throw HostTrap(TrapKind::Host, std::string(what) + ": an element of " + std::to_string(len) +
+                                         " bytes exceeds the limit of " +
+                                         std::to_string(limits.maxValueSize));
+    check(tier->append(callContext(inst).request->user, guestString(inst, keyPtr, what),
+                       guestBytes(inst, data, len, what), limits.maxAppendedElements),
+          what);
+    return;
+  }
   auto kv = stateValue(inst, keyPtr, "__faasm_append_state");
   check(kv.value->append(guestBytes(inst, data, len, "__faasm_append_state")),
         "__faasm_append_state");
@@ -165,7 +230,10 @@ void readAppendedState(Instance& inst, uint32_t keyPtr, uint32_t buffer, uint32_
                        uint32_t n) {
   auto value = existingValue(inst, keyPtr, "__faasm_read_appended_state");
   Result<Bytes> bytes = Bytes{};
-  if (value)
+  if (state::GlobalStateTier* tier = globalTier(inst))
+    bytes = tier->readAppended(callContext(inst).request->user,
+                               guestString(inst, keyPtr, "__faasm_read_appended_state"), n);
+  else if (value)
     bytes = value->readAppended(n);
   else if (n)
     bytes = fail("state: ", n, " appended elements requested, 0 present");
@@ -178,24 +246,60 @@ void readAppendedState(Instance& inst, uint32_t keyPtr, uint32_t buffer, uint32_
 }
 
 void clearAppendedState(Instance& inst, uint32_t keyPtr) {
+  if (state::GlobalStateTier* tier = globalTier(inst)) {
+    const char* what = "__faasm_clear_appended_state";
+    existingValue(inst, keyPtr, what);  // checks the key
+    check(tier->clearAppended(callContext(inst).request->user, guestString(inst, keyPtr, what)),
+          what);
+    return;
+  }
   if (auto value = existingValue(inst, keyPtr, "__faasm_clear_appended_state"))
     value->clearAppended();
 }
 
 // On one host the local copy is the global copy: pushing, pulling and dirty
-// flags have nothing to do beyond checking the key.
-void keyOnly(Instance& inst, uint32_t keyPtr) {
-  existingValue(inst, keyPtr, "state push/pull");
+// flags have nothing to do beyond checking the key. In a cluster a push of a
+// key this host holds no copy of has nothing to send either.
+void flagDirty(Instance& inst, uint32_t keyPtr, uint32_t totalLen) {
+  if (auto value = existingValue(inst, keyPtr, "__faasm_flag_state_dirty"))
+    value->flagDirty(0, std::max<uint64_t>(totalLen, value->size()));
 }
-void keyAndLen(Instance& inst, uint32_t keyPtr, uint32_t) {
-  existingValue(inst, keyPtr, "state push/pull");
+void flagOffsetDirty(Instance& inst, uint32_t keyPtr, uint32_t, uint32_t offset, uint32_t len) {
+  if (auto value = existingValue(inst, keyPtr, "__faasm_flag_state_offset_dirty"))
+    value->flagDirty(offset, len);
 }
-void keyAndRange(Instance& inst, uint32_t keyPtr, uint32_t, uint32_t, uint32_t) {
-  existingValue(inst, keyPtr, "__faasm_flag_state_offset_dirty");
+template <bool Partial>
+void pushState(Instance& inst, uint32_t keyPtr) {
+  const char* what = Partial ? "__faasm_push_state_partial" : "__faasm_push_state";
+  auto value = existingValue(inst, keyPtr, what);
+  state::GlobalStateTier* tier = globalTier(inst);
+  if (!tier || !value) return;
+  std::string key = guestString(inst, keyPtr, what);
+  const std::string& user = callContext(inst).request->user;
+  check(Partial ? state::pushDirty(*tier, user, key, *value)
+                : state::pushAll(*tier, user, key, *value),
+        what);
 }
 void pushPartialMask(Instance& inst, uint32_t keyPtr, uint32_t maskKeyPtr) {
-  existingValue(inst, keyPtr, "__faasm_push_state_partial_mask");
-  existingValue(inst, maskKeyPtr, "__faasm_push_state_partial_mask");
+  const char* what = "__faasm_push_state_partial_mask";
+  auto value = existingValue(inst, keyPtr, what);
+  auto mask = existingValue(inst, maskKeyPtr, what);
+  state::GlobalStateTier* tier = globalTier(inst);
+  if (!tier || !value || !mask) return;
+  check(state::pushMasked(*tier, callContext(inst).request->user, guestString(inst, keyPtr, what),
+                          *value, *mask),
+        what);
+}
+void pullState(Instance& inst, uint32_t keyPtr, uint32_t len) {
+  const char* what = "__faasm_pull_state";
+  state::GlobalStateTier* tier = globalTier(inst);
+  if (!tier) {
+    existingValue(inst, keyPtr, what);
+    return;
+  }
+  auto kv = stateValue(inst, keyPtr, what);
+  check(state::pullAll(*tier, kv.ctx.request->user, kv.key, *kv.value), what);
+  check(kv.value->ensureSize(len), what);
 }
 
 // How often a waiting lock checks the call's deadline.
@@ -232,6 +336,49 @@ void unlockState(Instance& inst, uint32_t keyPtr) {
   held.erase(it);
 }
 
+// A write lock on the key across hosts (an extension: older Faasm's
+// faasmLockStateGlobal; the Read variants lock exclusively too). Held until
+// unlocked or the call ends; waiting stops at the call's deadline.
+void lockGlobal(Instance& inst, uint32_t keyPtr) {
+  const char* what = "__faasm_lock_state_global";
+  auto kv = stateValue(inst, keyPtr, what);
+  for (const auto& g : kv.ctx.heldGlobalLocks)
+    if (g.key == kv.key)
+      throw HostTrap(TrapKind::Host,
+                     "global lock of state '" + kv.key + "' that this call holds already");
+  CallContext::GlobalLock held{globalTier(inst), nullptr, kv.ctx.request->user, kv.key, {}};
+  if (held.tier) {
+    auto token =
+        held.tier->lockWrite(held.user, held.key, kv.ctx.services->state().limits().globalLockLease,
+                             [] { return wasm::deadlinePassed(); });
+    if (!token) {
+      if (wasm::deadlinePassed()) return;  // the timeout trap follows on return
+      throw HostTrap(TrapKind::Host, std::string(what) + ": " + token.error().message);
+    }
+    held.token = std::move(*token);
+  } else {
+    while (!kv.value->globalLock().try_lock_for(std::chrono::milliseconds(1)))
+      if (wasm::deadlinePassed()) return;
+    held.local = kv.value;
+  }
+  kv.ctx.heldGlobalLocks.push_back(std::move(held));
+}
+
+void unlockGlobal(Instance& inst, uint32_t keyPtr) {
+  auto kv = stateValue(inst, keyPtr, "__faasm_unlock_state_global");
+  auto& held = kv.ctx.heldGlobalLocks;
+  auto it = std::find_if(held.begin(), held.end(), [&](const auto& g) { return g.key == kv.key; });
+  if (it == held.end())
+    throw HostTrap(TrapKind::Host,
+                   "global unlock of state '" + kv.key + "' that this call does not hold");
+  CallContext::GlobalLock g = std::move(*it);
+  held.erase(it);
+  if (g.tier)
+    check(g.tier->unlockWrite(g.user, g.key, g.token), "__faasm_unlock_state_global");
+  else
+    g.local->globalLock().unlock();
+}
+
 }  // namespace
 
 void registerFaasmState(wasm::HostRegistry& r) {
@@ -246,16 +393,24 @@ void registerFaasmState(wasm::HostRegistry& r) {
   r.add<&appendState>(m, "__faasm_append_state");
   r.add<&readAppendedState>(m, "__faasm_read_appended_state");
   r.add<&clearAppendedState>(m, "__faasm_clear_appended_state");
-  r.add<&keyAndLen>(m, "__faasm_flag_state_dirty");
-  r.add<&keyAndRange>(m, "__faasm_flag_state_offset_dirty");
-  r.add<&keyOnly>(m, "__faasm_push_state");
-  r.add<&keyOnly>(m, "__faasm_push_state_partial");
+  r.add<&flagDirty>(m, "__faasm_flag_state_dirty");
+  r.add<&flagOffsetDirty>(m, "__faasm_flag_state_offset_dirty");
+  r.add<&pushState<false>>(m, "__faasm_push_state");
+  r.add<&pushState<true>>(m, "__faasm_push_state_partial");
   r.add<&pushPartialMask>(m, "__faasm_push_state_partial_mask");
-  r.add<&keyAndLen>(m, "__faasm_pull_state");
+  r.add<&pullState>(m, "__faasm_pull_state");
   r.add<&lockState<false>>(m, "__faasm_lock_state_read");
   r.add<&unlockState<false>>(m, "__faasm_unlock_state_read");
   r.add<&lockState<true>>(m, "__faasm_lock_state_write");
   r.add<&unlockState<true>>(m, "__faasm_unlock_state_write");
+  // Cross-host write lock (extension, docs/faasm-differences.md): older
+  // Faasm's names and the documented read/write ones, all exclusive.
+  for (const char* lock : {"__faasm_lock_state_global", "__faasm_lock_state_global_write",
+                           "__faasm_lock_state_global_read"})
+    r.add<&lockGlobal>(m, lock);
+  for (const char* unlock : {"__faasm_unlock_state_global", "__faasm_unlock_state_global_write",
+                             "__faasm_unlock_state_global_read"})
+    r.add<&unlockGlobal>(m, unlock);
 }
 
 }  // namespace nearfaas::host

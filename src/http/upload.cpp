@@ -11,6 +11,7 @@
 #include "base/bytes.h"
 #include "http/url.h"
 #include "state/state_store.h"
+#include "state/state_sync.h"
 #include "storage/buckets.h"
 
 namespace nearfaas::http {
@@ -227,6 +228,14 @@ Response UploadService::routeAs(const Request& req, const Caller& caller) {
     const std::string& key = (*parts)[2];
     if (auto v = state::validateStateKey(key, node_.state().limits()); !v)
       return error(400, v.error().message);
+    // In a cluster the global value is the one clients see.
+    state::GlobalStateTier* tier = node_.state().globalTier();
+    if (get && tier) {
+      auto bytes = tier->get(user, key);
+      if (!bytes) return error(503, "State unavailable: " + bytes.error().message);
+      if (bytes->empty()) return error(404, "No state value " + user + "/" + key);
+      return binary(std::move(*bytes));
+    }
     if (get) {
       auto value = node_.state().find(user, key);
       if (!value) return error(404, "No state value " + user + "/" + key);
@@ -239,6 +248,9 @@ Response UploadService::routeAs(const Request& req, const Caller& caller) {
     auto value = node_.state().value(user, key);
     if (!value) return stateError(value.error());
     if (auto r = (*value)->set(bytes(req.body)); !r) return stateError(r.error());
+    if (tier)
+      if (auto r = state::pushAll(*tier, user, key, **value); !r)
+        return error(503, "State unavailable: " + r.error().message);
     return textResponse(200, kStateUploaded);
   }
 

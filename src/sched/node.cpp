@@ -41,6 +41,13 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
   std::unique_ptr<Node> n(new Node());
   n->objects_ = std::move(store);
   n->state_.setLimits(config.state);
+  if (!config.clusterUrl.empty()) {
+    auto tier = state::RedisStateTier::connect(config.clusterUrl, config.redis);
+    if (!tier)
+      return fail("cannot use the cluster's Redis at ", config.clusterUrl, ": ",
+                  tier.error().message);
+    n->state_.setGlobalTier(std::shared_ptr<state::GlobalStateTier>(std::move(*tier)));
+  }
   wasm::EngineConfig ec;
   ec.cacheDir = config.codeCacheDir.empty() ? config.dataDir / "code" : config.codeCacheDir;
   ec.compiler = config.compiler;

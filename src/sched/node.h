@@ -12,6 +12,7 @@
 #include "host/local_shared_files.h"
 #include "sched/function_store.h"
 #include "sched/scheduler.h"
+#include "state/redis_tier.h"
 #include "state/state_store.h"
 #include "storage/object_store.h"
 #include "wasm/engine.h"
@@ -34,6 +35,10 @@ struct NodeConfig {
   faaslet::FaasletSettings faaslet;
   SchedulerSettings scheduler;
   state::StateLimits state;
+  // The cluster's Redis (redis://HOST:PORT) holding the global state tier;
+  // empty (the default): a single host, state only in this process.
+  std::string clusterUrl;
+  state::RedisSettings redis;
   // Local copies of shared files that calls on this node changed (Faasm's
   // local write), all Faaslets together.
   host::LocalSharedLimits localShared;

@@ -128,7 +128,8 @@ Bytes StateValue::readAll() const {
   return Bytes(view_, view_ + size_);
 }
 
-StateResult<void> StateValue::write(uint64_t offset, std::span<const uint8_t> data) {
+StateResult<void> StateValue::write(uint64_t offset, std::span<const uint8_t> data,
+                                    bool markDirty) {
   std::unique_lock l(mutex_);
   uint64_t end = offset + data.size();
   if (end < offset)
@@ -136,16 +137,23 @@ StateResult<void> StateValue::write(uint64_t offset, std::span<const uint8_t> da
   if (auto r = reserve(end); !r) return r;
   if (!data.empty()) std::memcpy(view_ + offset, data.data(), data.size());
   size_ = std::max(size_, end);
+  l.unlock();
+  if (markDirty) flagDirty(offset, data.size());
   return {};
 }
 
-StateResult<void> StateValue::set(std::span<const uint8_t> data) {
+StateResult<void> StateValue::set(std::span<const uint8_t> data, bool markDirty) {
   std::unique_lock l(mutex_);
   if (auto r = reserve(data.size()); !r) return r;
   if (!data.empty()) std::memcpy(view_, data.data(), data.size());
   // Bytes past the new end read as zero if the value grows again.
   if (size_ > data.size()) std::memset(view_ + data.size(), 0, size_ - data.size());
   size_ = data.size();
+  l.unlock();
+  if (markDirty && trackDirty_) {
+    flagDirty(0, data.size());
+    markPulled();  // all of it is this host's now
+  }
   return {};
 }
 
@@ -184,6 +192,81 @@ void StateValue::clearAppended() {
   appendedBytes_ = 0;
 }
 
+namespace {
+// Adds [offset, end) to disjoint ranges (offset -> end), merging every range
+// it overlaps or touches.
+void addRange(std::map<uint64_t, uint64_t>& ranges, uint64_t offset, uint64_t end) {
+  auto it = ranges.upper_bound(offset);
+  if (it != ranges.begin() && std::prev(it)->second >= offset) --it;
+  while (it != ranges.end() && it->first <= end) {
+    offset = std::min(offset, it->first);
+    end = std::max(end, it->second);
+    it = ranges.erase(it);
+  }
+  ranges.emplace(offset, end);
+}
+uint64_t endOf(uint64_t offset, uint64_t len) {
+  return offset + len < offset ? UINT64_MAX : offset + len;
+}
+}  // namespace
+
+void StateValue::markPulled() {
+  std::unique_lock l(mutex_);
+  pulledRanges_.clear();
+  pulled_ = true;
+}
+
+void StateValue::markPulled(uint64_t offset, uint64_t len) {
+  if (len == 0) return;
+  std::unique_lock l(mutex_);
+  if (!pulled_) addRange(pulledRanges_, offset, endOf(offset, len));
+}
+
+size_t StateValue::pulledRanges() const {
+  std::shared_lock l(mutex_);
+  return pulledRanges_.size();
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> StateValue::unpulled(uint64_t offset,
+                                                                uint64_t len) const {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  uint64_t end = endOf(offset, len);
+  std::shared_lock l(mutex_);
+  if (pulled_ || len == 0) return out;
+  auto it = pulledRanges_.upper_bound(offset);
+  if (it != pulledRanges_.begin() && std::prev(it)->second > offset) --it;
+  for (; offset < end; ++it) {
+    uint64_t gapEnd = it == pulledRanges_.end() ? end : std::min(end, it->first);
+    if (gapEnd > offset) out.emplace_back(offset, gapEnd - offset);
+    if (it == pulledRanges_.end()) break;
+    offset = std::max(offset, it->second);
+  }
+  return out;
+}
+
+void StateValue::flagDirty(uint64_t offset, uint64_t len) {
+  if (len == 0 || !trackDirty_) return;
+  std::unique_lock l(mutex_);
+  addRange(dirty_, offset, endOf(offset, len));
+  // Bytes written here are this host's: offset reads do not pull them.
+  if (!pulled_) addRange(pulledRanges_, offset, endOf(offset, len));
+  if (dirty_.size() > limits_.maxDirtyRanges) {
+    uint64_t first = dirty_.begin()->first, last = dirty_.rbegin()->second;
+    dirty_.clear();
+    dirty_.emplace(first, last);
+  }
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> StateValue::takeDirty() {
+  std::unique_lock l(mutex_);
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  out.reserve(dirty_.size());
+  for (auto [from, end] : dirty_)
+    out.emplace_back(from, end - from);
+  dirty_.clear();
+  return out;
+}
+
 StateResult<std::shared_ptr<StateValue>> StateStore::value(std::string_view user,
                                                            std::string_view key) {
   if (auto v = validateStateKey(key, limits_); !v)
@@ -206,6 +289,7 @@ StateResult<std::shared_ptr<StateValue>> StateStore::value(std::string_view user
   if (u == users_.end())
     u = users_.emplace(std::string(user), std::make_shared<StateUsage>()).first;
   std::shared_ptr<StateValue> v(new StateValue(fd, limits_, user, u->second, node_));
+  v->trackDirty_ = tier_ != nullptr;
   values_.emplace(std::move(k), v);
   u->second->keys++;
   return v;

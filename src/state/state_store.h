@@ -4,7 +4,9 @@
 // writes it through one shared mapping and a Faaslet can map the same
 // physical pages into its linear memory (Faaslets on one host share them).
 // With a single host the global tier is this same store, so push and pull
-// have nothing to do. Every value carries a reader/writer lock that guests
+// have nothing to do; in a cluster the store holds a GlobalStateTier
+// (global_tier.h) and state_sync.h moves bytes between the tiers, pushing the
+// ranges a value records as dirty. Every value carries a reader/writer lock that guests
 // take and release explicitly (faasmLockStateRead/Write) and an append-only
 // list of elements, separate from its bytes.
 //
@@ -21,6 +23,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <expected>
 #include <map>
@@ -34,6 +37,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "state/global_tier.h"
 
 namespace nearfaas::state {
 
@@ -49,6 +53,11 @@ struct StateLimits {
   // descriptor limit, which the node's sockets and files share.
   size_t maxKeys = 10'000;
   uint64_t maxBytes = 16ull << 30;
+  // Dirty ranges a value records for a partial push; past this many it keeps
+  // one range from the first to the last dirty byte (a superset).
+  size_t maxDirtyRanges = 4096;
+  // How long a global write lock holds if its host never releases it.
+  std::chrono::milliseconds globalLockLease{60'000};
 };
 
 // Why a state operation failed, for callers that answer differently (an HTTP
@@ -87,10 +96,12 @@ class StateValue {
   // Copies [offset, offset + out.size()) into out; bytes past the end read 0.
   void read(uint64_t offset, std::span<uint8_t> out) const;
   Bytes readAll() const;
-  // Writes data at offset, growing the value if needed.
-  StateResult<void> write(uint64_t offset, std::span<const uint8_t> data);
-  // Replaces the value: its size becomes data.size().
-  StateResult<void> set(std::span<const uint8_t> data);
+  // Writes data at offset, growing the value if needed, and flags the range
+  // dirty unless `markDirty` is false (a pull).
+  StateResult<void> write(uint64_t offset, std::span<const uint8_t> data, bool markDirty = true);
+  // Replaces the value: its size becomes data.size(); all of it is dirty
+  // unless `markDirty` is false (a pull).
+  StateResult<void> set(std::span<const uint8_t> data, bool markDirty = true);
   // Makes the value at least `size` bytes long (zero-filled).
   StateResult<void> ensureSize(uint64_t size);
 
@@ -99,12 +110,31 @@ class StateValue {
   Result<Bytes> readAppended(size_t n) const;
   void clearAppended();
 
+  // Dirty ranges (offset, length), merged, for a partial push: flagging
+  // adds one, taking returns them in offset order and forgets them.
+  void flagDirty(uint64_t offset, uint64_t len);
+  std::vector<std::pair<uint64_t, uint64_t>> takeDirty();
+  // Whether the whole value was pulled from the global tier since this host
+  // created it (reads pull it once, as in Faasm; faasmPullState again), or
+  // replaced here with set().
+  bool pulled() const { return pulled_.load(); }
+  void markPulled();
+  // The parts of [offset, offset + len) neither pulled nor written here
+  // (offset reads pull only those), and how many such records the value
+  // keeps (at most maxDirtyRanges: past that, callers pull the whole value).
+  std::vector<std::pair<uint64_t, uint64_t>> unpulled(uint64_t offset, uint64_t len) const;
+  void markPulled(uint64_t offset, uint64_t len);
+  size_t pulledRanges() const;
+  const StateLimits& limits() const { return limits_; }
+
   // The memfd behind the bytes (for mapping into linear memory); its length
   // is a multiple of the page size and at least size().
   int fd() const { return fd_; }
 
   // The guest-visible lock.
   std::shared_mutex& guestLock() { return guestLock_; }
+  // The guest's global write lock when there is no global tier (one host).
+  std::timed_mutex& globalLock() { return globalLock_; }
 
  private:
   friend class StateStore;
@@ -128,7 +158,12 @@ class StateValue {
   uint8_t* view_ = nullptr;
   std::vector<Bytes> appended_;
   uint64_t appendedBytes_ = 0;
+  std::map<uint64_t, uint64_t> dirty_;         // offset -> end, disjoint, not adjacent
+  std::map<uint64_t, uint64_t> pulledRanges_;  // as dirty_
+  std::atomic<bool> pulled_{false};
+  bool trackDirty_ = false;  // only with a global tier: pushes read the flags
   std::shared_mutex guestLock_;
+  std::timed_mutex globalLock_;
 };
 
 class StateStore {
@@ -145,6 +180,11 @@ class StateStore {
   std::shared_ptr<StateValue> find(std::string_view user, std::string_view key) const;
   const StateLimits& limits() const { return limits_; }
 
+  // The cluster's global tier, or null on a single host (the default). Set
+  // once, before the store is used.
+  void setGlobalTier(std::shared_ptr<GlobalStateTier> tier) { tier_ = std::move(tier); }
+  GlobalStateTier* globalTier() const { return tier_.get(); }
+
   // What `user`'s state holds now: keys and bytes as the limits count them.
   struct UserUsage {
     size_t keys = 0;
@@ -158,6 +198,7 @@ class StateStore {
 
  private:
   StateLimits limits_;
+  std::shared_ptr<GlobalStateTier> tier_;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<StateValue>, std::less<>> values_;  // "user\0key"
   // Only users with a key (keys are never removed), so at most maxKeys.

@@ -150,6 +150,18 @@ void faasmUnlockStateRead(const char* key);
 void faasmLockStateWrite(const char* key);
 void faasmUnlockStateWrite(const char* key);
 
+/* A write lock on a key across every host of a cluster (host-wide on a
+   single host), for read-modify-write of global state: lock, pull, change,
+   push, unlock. Released when the call ends at the latest. An extension
+   beyond current Faasm, with older Faasm's names; the Read variants take the
+   same exclusive lock. */
+void faasmLockStateGlobal(const char* key);
+void faasmUnlockStateGlobal(const char* key);
+void faasmLockStateGlobalRead(const char* key);
+void faasmUnlockStateGlobalRead(const char* key);
+void faasmLockStateGlobalWrite(const char* key);
+void faasmUnlockStateGlobalWrite(const char* key);
+
 /* ---- Miscellaneous ---- */
 
 /* 1 if the runtime's configuration flag is on, else 0. */

@@ -137,6 +137,26 @@ void __faasm_lock_state_write(const char* key);
 FAASM_HOST_IMPORT(__faasm_unlock_state_write)
 void __faasm_unlock_state_write(const char* key);
 
+/* Cross-host write lock on a key (a NearFaaS extension with older Faasm's
+   names; the Read variants lock exclusively too). */
+FAASM_HOST_IMPORT(__faasm_lock_state_global)
+void __faasm_lock_state_global(const char* key);
+
+FAASM_HOST_IMPORT(__faasm_unlock_state_global)
+void __faasm_unlock_state_global(const char* key);
+
+FAASM_HOST_IMPORT(__faasm_lock_state_global_read)
+void __faasm_lock_state_global_read(const char* key);
+
+FAASM_HOST_IMPORT(__faasm_unlock_state_global_read)
+void __faasm_unlock_state_global_read(const char* key);
+
+FAASM_HOST_IMPORT(__faasm_lock_state_global_write)
+void __faasm_lock_state_global_write(const char* key);
+
+FAASM_HOST_IMPORT(__faasm_unlock_state_global_write)
+void __faasm_unlock_state_global_write(const char* key);
+
 /* Configuration, diagnostics and Python support. */
 FAASM_HOST_IMPORT(__faasm_conf_flag)
 unsigned int __faasm_conf_flag(const char* key);
