@@ -417,6 +417,12 @@ TEST(ServeCli, TokensThroughTheCli) {
   EXPECT_EQ(up.exitCode, 0) << up.output;
   auto call = serve.client({"func", "invoke", "alice", "hello", "--token", alice});
   EXPECT_EQ(call.exitCode, 0) << call.output;
+  // The token can come from the environment instead (the child inherits it).
+  ::setenv("NEARFAAS_TOKEN", alice.c_str(), 1);
+  auto fromEnv = serve.client({"func", "invoke", "alice", "hello"});
+  ::unsetenv("NEARFAAS_TOKEN");
+  EXPECT_EQ(fromEnv.exitCode, 0) << fromEnv.output;
+  EXPECT_EQ(fromEnv.output, "Hello Faasm!");
   auto other = serve.client({"state", "set", "bob", "k", "v", "--token", alice});
   EXPECT_EQ(other.exitCode, 1);
   EXPECT_TRUE(contains(other.output, "403")) << other.output;
@@ -449,6 +455,21 @@ TEST(ServeCli, AdminTokenFileMustBePrivate) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->exitCode, 1);
   EXPECT_TRUE(contains(r->output, "chmod 600")) << r->output;
+}
+
+// A cluster whose Redis cannot be reached, or a malformed --cluster URL,
+// stops serve at startup with the reason, before it listens.
+TEST(ServeCli, ClusterWithoutItsRedisRefusesToStart) {
+  test::TempDir dir;
+  for (const char* url : {"redis://127.0.0.1:1", "http://127.0.0.1:6379"}) {
+    auto r = runProcess({NEARFAAS_BINARY, "serve", "--upload-port", "0", "--invoke-port", "0",
+                         "--data-dir", (dir.path() / "data").string(), "--cluster", url},
+                        std::chrono::minutes(1));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_NE(r->exitCode, 0) << url << ": " << r->output;
+    EXPECT_TRUE(contains(r->output, "redis")) << url << ": " << r->output;
+    EXPECT_FALSE(contains(r->output, "upload endpoint on")) << url << ": " << r->output;
+  }
 }
 
 }  // namespace
