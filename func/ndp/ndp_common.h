@@ -10,6 +10,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ndp {
 
@@ -33,6 +34,19 @@ inline bool splitKeyArg(const std::string& input, std::string_view* key, std::st
   *key = std::string_view(input.data(), space);
   *arg = std::string_view(input.data() + space + 1, input.size() - space - 1);
   return true;
+}
+
+// `input` split at every space (so two spaces give an empty part); views
+// into `input`.
+inline std::vector<std::string_view> splitSpaces(const std::string& input) {
+  std::vector<std::string_view> parts;
+  for (size_t at = 0; at <= input.size();) {
+    size_t space = input.find(' ', at);
+    if (space == std::string::npos) space = input.size();
+    parts.emplace_back(input.data() + at, space - at);
+    at = space + 1;
+  }
+  return parts;
 }
 
 // The whole object `key` in guest memory (release with __faasmndp_unmap), or

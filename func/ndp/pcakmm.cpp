@@ -204,13 +204,7 @@ int project() {
 
 int main(int, char*[]) {
   std::string input = ndp::readInput();
-  std::vector<std::string_view> parts;
-  for (size_t at = 0; at <= input.size();) {
-    size_t space = input.find(' ', at);
-    if (space == std::string::npos) space = input.size();
-    parts.emplace_back(input.data() + at, space - at);
-    at = space + 1;
-  }
+  std::vector<std::string_view> parts = ndp::splitSpaces(input);
   long p = -1, k = -1;
   if (parts.size() == 3 && !parts[0].empty()) {
     p = ndp::parseNumber(parts[1], 1, kMaxComponents);

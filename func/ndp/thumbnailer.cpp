@@ -155,13 +155,7 @@ int decodeAndShrink() {
 int main(int, char*[]) {
   std::string input = ndp::readInput();
   // "<key> <W>x<H> [<thumbnail key>]"
-  std::vector<std::string_view> parts;
-  for (size_t at = 0; at <= input.size();) {
-    size_t space = input.find(' ', at);
-    if (space == std::string::npos) space = input.size();
-    parts.emplace_back(input.data() + at, space - at);
-    at = space + 1;
-  }
+  std::vector<std::string_view> parts = ndp::splitSpaces(input);
   long w = -1, h = -1;
   if (parts.size() == 2 || parts.size() == 3) {
     size_t x = parts[1].find('x');

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <utility>
 
+#include "base/unique_fd.h"
+
 namespace nearfaas::host {
 
 using namespace wasi_bits;
@@ -38,28 +40,7 @@ constexpr uint64_t kDirRights =
     kRightPathUnlinkFile | kRightPollFdReadwrite;
 constexpr uint64_t kDirInheriting = kDirRights | kFileRights;
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-
- private:
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int fd_ = -1;
-};
+using Fd = UniqueFd;
 
 // Host errno -> WASI errno; anything else is Io.
 constexpr std::pair<int, WasiErrno> kErrnos[] = {
